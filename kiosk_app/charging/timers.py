@@ -1,0 +1,60 @@
+"""Due timers: claimed one at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several
+workers never fire the same timer), fired as a `TimerFired` event in the same commit that
+deletes the timer row."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+
+from kiosk_app.charging import codec
+from kiosk_app.charging import events as ev
+from kiosk_app.charging.runner import Runner, is_write_conflict
+from kiosk_app.charging.states import TimerKind, TxState
+from kiosk_app.models.charging import ChargingTimer, ChargingTransaction
+
+log = logging.getLogger(__name__)
+
+
+def fire_due(runner: Runner, limit: int = 100) -> int:
+    """Fire up to `limit` due timers; the number fired."""
+    fired = 0
+    intents = 0
+    while fired < limit:
+        now = runner.clock()
+        with runner.database.session() as session:
+            query = (
+                sa.select(ChargingTimer)
+                .where(ChargingTimer.due_at <= now)
+                .order_by(ChargingTimer.due_at, ChargingTimer.id)
+                .limit(1)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            timer = session.scalar(query)
+            if timer is None:
+                break
+            row = session.get(ChargingTransaction, timer.transaction_id)
+            assert row is not None
+            # The due time comes from the snapshot: it is what the machine compares.
+            due = codec.load(TxState, row.snapshot).timer_due(TimerKind(timer.kind))
+            try:
+                if due is None or due > now:
+                    session.delete(timer)  # a row the machine no longer knows: stale
+                else:
+                    _, n = runner.apply_in(
+                        session, row.reference, ev.TimerFired(TimerKind(timer.kind), due)
+                    )
+                    intents += n
+                session.commit()
+            except (StaleDataError, sa.exc.DBAPIError) as exc:
+                if not is_write_conflict(exc):
+                    raise
+                session.rollback()
+                continue  # the transaction moved on meanwhile; look again
+        fired += 1
+    if intents:
+        runner.on_intent()
+    return fired

@@ -1,0 +1,224 @@
+"""The worker: drives the terminals it holds a lease on, fires timers, performs CPO and receipt
+commands, and runs recovery.
+
+Each terminal is driven by exactly one worker: a lease row per kiosk (owner, expiry), renewed
+on every round; a worker that dies stops renewing and, once the lease has expired, another
+worker takes the terminal over (running recovery for it first). Inside a worker, one thread per
+owned terminal performs that terminal's commands one at a time; the abort line, timers, the CPO
+and receipts are served by the main loop so that a payment in progress never blocks them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from kiosk_app.charging import closing, recovery, timers
+from kiosk_app.charging.runner import Runner
+from kiosk_app.config import ChargingConfig
+from kiosk_app.db import Database
+from kiosk_app.models.charging import TerminalLease
+
+log = logging.getLogger(__name__)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class TerminalLeases:
+    """Lease rows: who drives which kiosk's terminal, until when."""
+
+    def __init__(
+        self, database: Database, owner: str, lease_s: int, clock: Callable[[], datetime]
+    ) -> None:
+        self.database, self.owner, self.lease_s, self.clock = database, owner, lease_s, clock
+
+    def acquire(self, kiosk_id: str) -> bool:
+        """Take or renew the lease; False while another live owner holds it."""
+        now = self.clock()
+        until = now + timedelta(seconds=self.lease_s)
+        with self.database.session() as session:
+            result = session.execute(
+                sa.update(TerminalLease)
+                .where(
+                    TerminalLease.kiosk_id == kiosk_id,
+                    sa.or_(TerminalLease.owner == self.owner, TerminalLease.expires_at < now),
+                )
+                .values(owner=self.owner, expires_at=until)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                session.commit()
+                return True
+            if session.get(TerminalLease, kiosk_id) is not None:
+                return False
+            session.add(TerminalLease(kiosk_id=kiosk_id, owner=self.owner, expires_at=until))
+            try:
+                session.commit()
+            except IntegrityError:
+                return False  # another worker inserted it first
+            return True
+
+    def release(self, kiosk_id: str) -> None:
+        with self.database.session() as session:
+            session.execute(
+                sa.delete(TerminalLease).where(
+                    TerminalLease.kiosk_id == kiosk_id, TerminalLease.owner == self.owner
+                )
+            )
+            session.commit()
+
+
+class Worker:
+    """A runtime service (name/start/stop) running the engine's background work."""
+
+    name = "charging-worker"
+
+    def __init__(self, runner: Runner, kiosks: list[str], config: ChargingConfig) -> None:
+        self.runner = runner
+        self.kiosks = kiosks
+        self.config = config
+        self.leases = TerminalLeases(
+            runner.database, runner.worker_id, config.lease_s, runner.clock
+        )
+        self.owned: dict[str, threading.Thread] = {}
+        # One command at a time per terminal, also for card reads from the kiosk's views.
+        self.terminal_locks = {k: threading.Lock() for k in kiosks}
+        self.poll_s = config.poll_interval_ms / 1000
+        self.stale_after = timedelta(seconds=max(config.lease_s * 2, 60))
+        self._stop = threading.Event()
+        self._wake = threading.Condition()
+        self._main: threading.Thread | None = None
+        self._last_recovery: datetime | None = None
+        runner.on_intent = self.wake
+
+    # --- runtime.Service ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._main = threading.Thread(target=self._run, name="charging-worker", daemon=True)
+        self._main.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wake()
+        for thread in [self._main, *self.owned.values()]:
+            if thread is not None:
+                thread.join(timeout=10)
+        for kiosk_id in list(self.owned):
+            self.leases.release(kiosk_id)
+        self.owned.clear()
+
+    def wake(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    # --- the loops ---------------------------------------------------------------------------
+
+    def run_once(self) -> None:
+        """One round of everything, terminals included, in the calling thread."""
+        held = [k for k in self.kiosks if self.leases.acquire(k)]
+        for kiosk_id in held:
+            self._recover_terminal(kiosk_id)
+            while self._terminal_round(kiosk_id):
+                pass
+        self._shared_round(held)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._claim_terminals()
+                self._shared_round(list(self.owned))
+            except Exception:  # keep the worker alive; the next round retries
+                log.exception("worker round failed")
+            self._sleep()
+
+    def _sleep(self) -> None:
+        with self._wake:
+            self._wake.wait(self.poll_s)
+
+    def _claim_terminals(self) -> None:
+        for kiosk_id in self.kiosks:
+            held = self.leases.acquire(kiosk_id)
+            if held and kiosk_id not in self.owned:
+                thread = threading.Thread(
+                    target=self._terminal_loop, args=(kiosk_id,), name=f"terminal-{kiosk_id}"
+                )
+                thread.daemon = True
+                self.owned[kiosk_id] = thread
+                thread.start()
+                log.info("worker %s drives the terminal of %s", self.runner.worker_id, kiosk_id)
+            elif not held and kiosk_id in self.owned:
+                log.warning("lost the terminal lease of %s", kiosk_id)
+                self.owned.pop(kiosk_id)
+
+    def _shared_round(self, kiosks: list[str]) -> None:
+        now = self.runner.clock()
+        interval = timedelta(seconds=self.config.recovery_interval_s)
+        if self._last_recovery is None or now - self._last_recovery >= interval:
+            self._last_recovery = now
+            recovery.recover(self.runner, [], stale_after=self.stale_after, include_terminal=False)
+        timers.fire_due(self.runner)
+        for effect_id in self.runner.pending(["abort"], kiosks):
+            self.runner.perform(effect_id)
+        for effect_id in self.runner.pending(["cpo", "receipts"]):
+            self.runner.perform(effect_id)
+
+    def _recover_terminal(self, kiosk_id: str) -> None:
+        recovery.recover(self.runner, [kiosk_id], stale_after=self.stale_after, include_cpo=False)
+        closing.fail_interrupted(self.runner.database, kiosk_id, self.runner.worker_id)
+
+    def _terminal_round(self, kiosk_id: str) -> bool:
+        pending = self.runner.pending(["terminal"], [kiosk_id])
+        if pending:
+            with self.terminal_locks[kiosk_id]:
+                self.runner.perform(pending[0])
+            return True
+        # An end-of-day only between payments: the terminal runs one command at a time.
+        with self.terminal_locks[kiosk_id]:
+            return closing.run_pending(
+                self.runner.database,
+                kiosk_id,
+                self.runner.ports.terminals[kiosk_id],
+                self.runner.worker_id,
+                self.runner.clock,
+            )
+
+    def read_card(self, kiosk_id: str, timeout_s: int) -> str | None:
+        """Read a presented card on a terminal this worker drives ("find my session").
+
+        None when no card was presented, the terminal is busy with a payment, or another
+        worker drives it (then only that process can read it)."""
+        lock = self.terminal_locks.get(kiosk_id)
+        if lock is None or (self._main is not None and kiosk_id not in self.owned):
+            return None
+        if not lock.acquire(timeout=1):
+            return None
+        try:
+            return self.runner.ports.terminals[kiosk_id].read_card_reference(timeout_s)
+        finally:
+            lock.release()
+
+    def _terminal_loop(self, kiosk_id: str) -> None:
+        try:
+            self._recover_terminal(kiosk_id)
+            last_check = self.runner.clock()
+            while not self._stop.is_set() and kiosk_id in self.owned:
+                if self._terminal_round(kiosk_id):
+                    continue
+                now = self.runner.clock()
+                if now - last_check >= timedelta(seconds=self.config.recovery_interval_s):
+                    last_check = now
+                    report = recovery.RecoveryReport()
+                    recovery.release_orphan_holds(self.runner, kiosk_id, report)
+                self._sleep()
+        except Exception:
+            log.exception("terminal loop of %s failed; the lease will be retaken", kiosk_id)
+            self.owned.pop(kiosk_id, None)

@@ -1,0 +1,158 @@
+"""Driver-facing words for price displays and hold explanations, per language."""
+
+from __future__ import annotations
+
+LANGUAGES = ("de", "en", "sv", "ja")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "ENERGY": "Energy",
+        "TIME": "Charging time",
+        "FLAT": "Session fee",
+        "PARKING_TIME": "Parking (not charging)",
+        "per_kwh": "{price}/kWh",
+        "per_min": "{price}/min",
+        "per_session": "{price}",
+        "free": "Free of charge",
+        "grace": "first {minutes} min free",
+        "from_min": "after {minutes} min",
+        "until_min": "for the first {minutes} min",
+        "hours": "{start}–{end}",
+        "days": "{days}",
+        "dates": "from {start} until {end}",
+        "from_kwh": "from {kwh} kWh",
+        "until_kwh": "up to {kwh} kWh",
+        "from_power": "at {kw} kW or more",
+        "below_power": "below {kw} kW",
+        "from_current": "at {amps} A or more",
+        "below_current": "below {amps} A",
+        "otherwise": "otherwise",
+        "incl_tax": "Prices include VAT ({rates}).",
+        "tax_included": "Prices include taxes.",
+        "no_tax_info": "Prices exclude taxes; no tax rate was given.",
+        "min_price": "Minimum price per session: {price}",
+        "max_price": "Maximum price per session: {price}",
+        "step": "billed per {step}",
+        "hold_tariff_preauthorize_amount": "{amount} will be reserved on your card, as the "
+        "operator requires. You pay only the final price.",
+        "hold_configured_default": "{amount} will be reserved on your card. You pay only the "
+        "final price; the rest is released.",
+        "hold_capped_at_maximum": "{amount} will be reserved on your card (our maximum). "
+        "Charging stops before the cost exceeds it.",
+    },
+    "de": {
+        "ENERGY": "Energie",
+        "TIME": "Ladezeit",
+        "FLAT": "Startgebühr",
+        "PARKING_TIME": "Standzeit (ohne Laden)",
+        "per_kwh": "{price}/kWh",
+        "per_min": "{price}/Min.",
+        "per_session": "{price}",
+        "free": "Kostenlos",
+        "grace": "erste {minutes} Min. frei",
+        "from_min": "ab {minutes} Min.",
+        "until_min": "in den ersten {minutes} Min.",
+        "hours": "{start}–{end} Uhr",
+        "days": "{days}",
+        "dates": "vom {start} bis {end}",
+        "from_kwh": "ab {kwh} kWh",
+        "until_kwh": "bis {kwh} kWh",
+        "from_power": "ab {kw} kW",
+        "below_power": "unter {kw} kW",
+        "from_current": "ab {amps} A",
+        "below_current": "unter {amps} A",
+        "otherwise": "sonst",
+        "incl_tax": "Preise inkl. MwSt. ({rates}).",
+        "tax_included": "Preise inkl. Steuern.",
+        "no_tax_info": "Preise ohne Steuern; kein Steuersatz angegeben.",
+        "min_price": "Mindestpreis je Ladevorgang: {price}",
+        "max_price": "Höchstpreis je Ladevorgang: {price}",
+        "step": "abgerechnet je {step}",
+        "hold_tariff_preauthorize_amount": "Auf Ihrer Karte werden {amount} reserviert, wie "
+        "vom Betreiber vorgegeben. Sie zahlen nur den Endpreis.",
+        "hold_configured_default": "Auf Ihrer Karte werden {amount} reserviert. Sie zahlen nur "
+        "den Endpreis, der Rest wird freigegeben.",
+        "hold_capped_at_maximum": "Auf Ihrer Karte werden {amount} reserviert (unser "
+        "Höchstbetrag). Der Ladevorgang endet, bevor die Kosten ihn übersteigen.",
+    },
+    "sv": {
+        "ENERGY": "Energi",
+        "TIME": "Laddtid",
+        "FLAT": "Startavgift",
+        "PARKING_TIME": "Parkering (utan laddning)",
+        "per_kwh": "{price}/kWh",
+        "per_min": "{price}/min",
+        "per_session": "{price}",
+        "free": "Kostnadsfritt",
+        "grace": "första {minutes} min gratis",
+        "from_min": "efter {minutes} min",
+        "until_min": "de första {minutes} min",
+        "hours": "{start}–{end}",
+        "days": "{days}",
+        "dates": "från {start} till {end}",
+        "from_kwh": "från {kwh} kWh",
+        "until_kwh": "upp till {kwh} kWh",
+        "from_power": "vid {kw} kW eller mer",
+        "below_power": "under {kw} kW",
+        "from_current": "vid {amps} A eller mer",
+        "below_current": "under {amps} A",
+        "otherwise": "annars",
+        "incl_tax": "Priserna inkluderar moms ({rates}).",
+        "tax_included": "Priserna inkluderar skatter.",
+        "no_tax_info": "Priserna exkluderar skatter; ingen skattesats angiven.",
+        "min_price": "Lägsta pris per laddning: {price}",
+        "max_price": "Högsta pris per laddning: {price}",
+        "step": "debiteras per {step}",
+        "hold_tariff_preauthorize_amount": "{amount} reserveras på ditt kort enligt "
+        "operatörens krav. Du betalar bara slutpriset.",
+        "hold_configured_default": "{amount} reserveras på ditt kort. Du betalar bara "
+        "slutpriset, resten frigörs.",
+        "hold_capped_at_maximum": "{amount} reserveras på ditt kort (vårt maxbelopp). "
+        "Laddningen avbryts innan kostnaden överstiger det.",
+    },
+    "ja": {
+        "ENERGY": "電力量料金",
+        "TIME": "充電時間料金",
+        "FLAT": "基本料金",
+        "PARKING_TIME": "駐車料金（充電なし）",
+        "per_kwh": "{price}/kWh",
+        "per_min": "{price}/分",
+        "per_session": "{price}",
+        "free": "無料",
+        "grace": "最初の{minutes}分は無料",
+        "from_min": "{minutes}分経過後",
+        "until_min": "最初の{minutes}分",
+        "hours": "{start}～{end}",
+        "days": "{days}",
+        "dates": "{start}から{end}まで",
+        "from_kwh": "{kwh} kWh以上",
+        "until_kwh": "{kwh} kWhまで",
+        "from_power": "{kw} kW以上",
+        "below_power": "{kw} kW未満",
+        "from_current": "{amps} A以上",
+        "below_current": "{amps} A未満",
+        "otherwise": "上記以外",
+        "incl_tax": "表示価格は税込です（{rates}）。",
+        "tax_included": "表示価格は税込です。",
+        "no_tax_info": "表示価格は税抜です（税率の指定なし）。",
+        "min_price": "1回あたりの最低料金: {price}",
+        "max_price": "1回あたりの上限料金: {price}",
+        "step": "{step}単位で課金",
+        "hold_tariff_preauthorize_amount": "事業者の指定により、カードで{amount}を仮押さえします。"
+        "お支払いは最終料金のみです。",
+        "hold_configured_default": "カードで{amount}を仮押さえします。お支払いは最終料金のみで、"
+        "残額は解除されます。",
+        "hold_capped_at_maximum": "カードで{amount}（上限額）を仮押さえします。"
+        "料金が上限を超える前に充電を停止します。",
+    },
+}
+
+DAY_NAMES: dict[str, tuple[str, ...]] = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
+    "sv": ("mån", "tis", "ons", "tor", "fre", "lör", "sön"),
+    "ja": ("月", "火", "水", "木", "金", "土", "日"),
+}
+
+# Decimal separator and whether the currency code follows the amount.
+NUMBER_STYLE: dict[str, str] = {"en": ".", "de": ",", "sv": ",", "ja": "."}

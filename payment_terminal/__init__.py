@@ -1,0 +1,1 @@
+"""ZVT card terminal library: protocol core, transports, ECR session, simulator."""

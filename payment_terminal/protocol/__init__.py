@@ -1,0 +1,1 @@
+"""Sans-IO ZVT protocol core: APDUs, BMP fields, TLV, the command table, the ECR state machine."""

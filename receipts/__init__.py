@@ -1,0 +1,1 @@
+"""Receipt library: model, country profiles, VAT, PDF, QR, OCMF, journal."""

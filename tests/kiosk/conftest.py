@@ -1,0 +1,101 @@
+"""Kiosk fixtures: a configured kiosk, the scripted engine, and a portrait kiosk screen in the
+shared browser (tests/browser_harness.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from kiosk_cpo_park import RealEngine, bind_engine, push_park, register_cpo
+from kiosk_fake_engine import FakeEngine
+from kiosk_pages import PORTRAIT
+from playwright.sync_api import Browser, Page
+
+from kiosk_app.config import Config, KioskConfig, KioskUiConfig, OperatorConfig
+
+
+@pytest.fixture
+def backend() -> str:
+    """The database of the kiosk tests: SQLite. The browser tests run once; the view tests on
+    the real engine, which query the OCPI and engine tables, override this to add PostgreSQL
+    (when KIOSK_TEST_DATABASE_URL is set)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def database_url(backend: str, template_databases: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        path = tmp_path / "kiosk.sqlite3"
+        shutil.copy(template_databases["sqlite"], path)
+        yield f"sqlite:///{path}"
+        return
+    server = sa.make_url(os.environ["KIOSK_TEST_DATABASE_URL"])
+    name = f"kiosk_k_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(
+            f'CREATE DATABASE "{name}" TEMPLATE "{template_databases["postgresql"]}"'
+        )
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture
+def idle_timeout_s() -> int:
+    return 60
+
+
+@pytest.fixture
+def config(config: Config, idle_timeout_s: int) -> Config:
+    return dataclasses.replace(
+        config,
+        operator=dataclasses.replace(OperatorConfig(), help_phone="+49 30 1234567"),
+        kiosks=[
+            KioskConfig(
+                id="park-1",
+                name="Ladepark Musterstadt",
+                terminal_link="sim://",
+                default_language="de",
+            )
+        ],
+        kiosk_ui=KioskUiConfig(idle_timeout_s=idle_timeout_s, poll_interval_ms=200),
+    )
+
+
+@pytest.fixture
+def engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
+    fake = FakeEngine()
+    fake.install(monkeypatch)
+    return fake
+
+
+@pytest.fixture
+def cpo_headers(app: Flask) -> dict[str, str]:
+    """A registered CPO's headers for our OCPI receiver."""
+    return register_cpo(app)
+
+
+@pytest.fixture
+def real_engine(app: Flask, client: FlaskClient, cpo_headers: dict[str, str]) -> RealEngine:
+    """The CPO's park pushed through the OCPI receiver and the real engine bound to the app."""
+    push_park(client, cpo_headers)
+    return bind_engine(app, "park-1")
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh portrait kiosk screen (no cookies, no cache)."""
+    context = browser.new_context(viewport=PORTRAIT)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,276 @@
+"""The kiosk views through the Flask test client: languages, reset, errors, the status feed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from kiosk_fake_engine import FakeEngine
+from kiosk_pages import KIOSK
+
+from kiosk_app.kiosk import data
+
+START_TITLES = {
+    "de": "Laden und mit Karte bezahlen",
+    "en": "Charge your car and pay by card",
+    "sv": "Ladda bilen och betala med kort",
+    "ja": "充電してカードで支払う",
+}
+
+
+def choose(client, language: str, next_path: str = KIOSK + "/"):  # type: ignore[no-untyped-def]
+    return client.post(KIOSK + "/language", data={"language": language, "next": next_path})
+
+
+def test_start_screen_is_in_the_kiosk_default_language(client):
+    response = client.get(KIOSK + "/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<html lang="de">' in html
+    assert START_TITLES["de"] in html
+    assert response.headers["Content-Language"] == "de"
+    assert 'href="/kiosk/park-1/find"' in html and 'href="/kiosk/park-1/evses"' in html
+
+
+@pytest.mark.parametrize("language", sorted(START_TITLES))
+def test_language_choice_sticks_for_the_driver(client, language):
+    response = choose(client, language)
+    assert response.status_code == 303
+    assert response.location == KIOSK + "/"
+    html = client.get(KIOSK + "/").get_data(as_text=True)
+    assert f'<html lang="{language}">' in html
+    assert START_TITLES[language] in html
+    # Every other language stays offered in its own name.
+    for name in ("Deutsch", "English", "Svenska", "日本語"):
+        assert name in html
+
+
+def test_language_switch_returns_to_the_same_screen(client):
+    response = choose(client, "sv", KIOSK + "/find")
+    assert response.location == KIOSK + "/find"
+    assert "Hitta min laddning" in client.get(KIOSK + "/find").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/kiosk/other/", "/healthz"]
+)
+def test_language_switch_never_leaves_this_kiosk(client, target):
+    assert choose(client, "en", target).location == KIOSK + "/"
+
+
+def test_unknown_language_is_a_clear_400(client):
+    response = choose(client, "fr")
+    assert response.status_code == 400
+    assert "Das hat nicht geklappt." in response.get_data(as_text=True)
+    assert '<html lang="de">' in client.get(KIOSK + "/").get_data(as_text=True)
+
+
+def test_reset_forgets_the_language_and_the_transaction(client, engine: FakeEngine):
+    choose(client, "ja")
+    ref = client.post(KIOSK + "/evses/DE*KSK*E1*1").location.rsplit("/", 2)[-2]
+    assert client.get(f"{KIOSK}/t/{ref}/price").status_code == 200
+    response = client.post(KIOSK + "/reset")
+    assert response.status_code == 303 and response.location == KIOSK + "/"
+    assert START_TITLES["de"] in client.get(KIOSK + "/").get_data(as_text=True)
+    # The previous driver's transaction is not reachable any more from this screen.
+    response = client.get(f"{KIOSK}/t/{ref}/price")
+    assert response.status_code == 302 and response.location == KIOSK + "/"
+
+
+def test_unknown_kiosk_is_404_with_a_readable_page(client):
+    response = client.get("/kiosk/nowhere/")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "This kiosk is not set up." in html
+    assert "Traceback" not in html
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "next_step"),
+    [
+        ("de", "Ihre Karte wurde abgelehnt.", "Bitte versuchen Sie eine andere Karte."),
+        ("en", "Your card was declined.", "Please try another card."),
+        ("sv", "Ditt kort nekades.", "Försök med ett annat kort."),
+        ("ja", "カードが承認されませんでした。", "別のカードをお試しください。"),
+    ],
+)
+def test_error_screen_explains_and_offers_the_next_step(client, language, text, next_step):
+    choose(client, language)
+    response = client.get(KIOSK + "/error/declined")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert text in html and next_step in html
+    assert "+49 30 1234567" in html  # the help phone number from the configuration
+
+
+@pytest.mark.parametrize("path", ["/error/no_such_reason", "/no/such/page"])
+def test_unknown_address_is_a_translated_404(client, path):
+    response = client.get(KIOSK + path)
+    assert response.status_code == 404
+    assert "Diese Seite gibt es nicht." in response.get_data(as_text=True)
+
+
+def test_kiosk_pages_are_not_cached_and_allow_no_inline_script(client):
+    response = client.get(KIOSK + "/")
+    assert response.headers["Cache-Control"] == "no-store"
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    html = response.get_data(as_text=True)
+    assert re.search(r"<script(?![^>]*\bsrc=)", html) is None
+    assert " style=" not in html and "onclick" not in html
+
+
+def test_an_engine_failure_shows_a_translated_page_not_a_traceback(client, caplog, monkeypatch):
+    def broken(kiosk_id: str) -> None:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(data, "list_evses", broken)
+    response = client.get(KIOSK + "/evses")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Bei uns ist ein Fehler aufgetreten." in html
+    assert "Traceback" not in html and "database gone" not in html
+    assert response.headers["X-Request-ID"] in html
+    assert "kiosk view failed" in caplog.text
+
+
+# --- with the scripted engine -------------------------------------------------------------------
+
+
+def select(client, uid: str = "DE*KSK*E1*1") -> str:  # type: ignore[no-untyped-def]
+    response = client.post(f"{KIOSK}/evses/{uid}")
+    assert response.status_code == 303
+    return response.location.rsplit("/", 2)[-2]
+
+
+def test_choose_screen_shows_unavailable_points_without_a_button(client, engine):
+    html = client.get(KIOSK + "/evses").get_data(as_text=True)
+    assert html.count('class="tile__button"') == 2  # the two available ones are buttons
+    assert html.count('aria-disabled="true"') == 3
+    for status in ("Frei", "Belegt", "Reserviert", "Außer Betrieb"):
+        assert status in html
+    assert "0,59\xa0€ pro kWh · 0,05\xa0€ pro Minute · 1,00\xa0€ pro Ladevorgang" in html
+    assert "bis 150 kW" in html
+
+
+def test_an_occupied_point_explains_itself(client, engine):
+    response = client.post(KIOSK + "/evses/DE*KSK*E1*2")
+    assert response.status_code == 409
+    assert "Dieser Ladepunkt ist nicht mehr frei." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("language", "hold", "energy"),
+    [
+        ("de", "50,00\xa0€", "0,59\xa0€ pro kWh"),
+        ("en", "€50.00", "€0.59 per kWh"),
+        ("sv", "50,00\xa0€", "0,59\xa0€ per kWh"),
+        ("ja", "€50.00", "1 kWhあたり€0.59"),
+    ],
+)
+def test_price_screen_formats_money_for_the_locale(client, engine, language, hold, energy):
+    choose(client, language)
+    html = client.get(f"{KIOSK}/t/{select(client)}/price").get_data(as_text=True)
+    assert hold in html
+    assert energy in html
+
+
+def test_pay_twice_leads_to_the_same_transaction(client, engine):
+    ref = select(client)
+    first = client.post(f"{KIOSK}/t/{ref}/pay")
+    second = client.post(f"{KIOSK}/t/{ref}/pay")
+    assert first.location == second.location == f"{KIOSK}/t/{ref}"
+    assert len(engine.transactions) == 1
+    html = client.get(f"{KIOSK}/t/{ref}").get_data(as_text=True)
+    assert "Stecken Sie Ihre Karte ein oder halten Sie sie an das Kartenterminal." in html
+
+
+def test_status_feed_sends_new_prompts_after_the_cursor(client, engine):
+    ref = select(client)
+    client.post(f"{KIOSK}/t/{ref}/pay")
+    engine.emit(ref, "enter_pin")
+    first = client.get(f"{KIOSK}/t/{ref}/status?since=1").get_json()
+    assert first["screen"] == "pay" and first["cursor"] == 2
+    assert first["messages"] == ["Geben Sie Ihre PIN am Kartenterminal ein."]
+    assert first["flags"] == {"can_cancel": True}
+    assert client.get(f"{KIOSK}/t/{ref}/status?since=2").get_json()["messages"] == []
+    engine.show(ref, engine.charging(ref))
+    update = client.get(f"{KIOSK}/t/{ref}/status?since=2").get_json()
+    assert update["screen"] == "charging"
+    assert update["fields"]["energy"] == "12,34" and update["fields"]["cost"] == "9,43\xa0€"
+    assert update["flags"] == {"can_stop": True}
+    assert update["url"] == f"{KIOSK}/t/{ref}"
+
+
+def test_status_feed_rejects_a_bad_cursor(client, engine):
+    ref = select(client)
+    client.post(f"{KIOSK}/t/{ref}/pay")
+    response = client.get(
+        f"{KIOSK}/t/{ref}/status?since=-1", headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "since" in response.get_json()["message"]
+
+
+def test_status_of_someone_elses_transaction_is_404(client, engine):
+    ref = select(client)
+    client.post(KIOSK + "/reset")
+    response = client.get(f"{KIOSK}/t/{ref}/status", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+
+
+def test_finished_screen_shows_amount_receipt_qr_and_link(client, engine):
+    ref = select(client)
+    client.post(f"{KIOSK}/t/{ref}/pay")
+    engine.show(ref, engine.finished(ref))
+    html = client.get(f"{KIOSK}/t/{ref}").get_data(as_text=True)
+    assert "19,87\xa0€" in html
+    assert "https://receipts.example.org/r/K1-2026-000042-Xq9vB2mT" in html
+    assert '<svg class="qr" role="img" aria-label="QR-Code des Links zu Ihrem Beleg"' in html
+    assert "21.11.2026, 18:42:00" in html  # 17:42 UTC in Europe/Berlin
+
+
+def test_failed_start_says_nothing_was_charged_and_why(client, engine):
+    ref = select(client)
+    client.post(f"{KIOSK}/t/{ref}/pay")
+    engine.show(ref, engine.failed(ref, "start_rejected", hold_released=True))
+    html = client.get(f"{KIOSK}/t/{ref}").get_data(as_text=True)
+    assert "Es wurde nichts abgebucht." in html
+    assert "Die Reservierung auf Ihrer Karte wurde freigegeben." in html
+    assert "Der Ladepunkt ist nicht gestartet." in html
+
+
+def test_find_by_code(client, engine):
+    ref = select(client)
+    client.post(f"{KIOSK}/t/{ref}/pay")
+    engine.show(ref, engine.charging(ref))
+    client.post(KIOSK + "/reset")
+    response = client.post(KIOSK + "/find/code", data={"code": "k7q4zp"})
+    assert response.status_code == 303 and response.location == f"{KIOSK}/t/{ref}"
+    assert "K7Q4ZP" in client.get(response.location).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("code", "status"), [("", 422), ("a b", 422), ("ZZZZZZ", 404)])
+def test_find_by_code_refuses_clearly(client, engine, code, status):
+    response = client.post(KIOSK + "/find/code", data={"code": code})
+    assert response.status_code == status
+    assert "Zu diesem Code gibt es keinen Ladevorgang." in response.get_data(as_text=True)
+
+
+def test_find_by_card(client, engine):
+    response = client.post(KIOSK + "/find/card")
+    assert response.status_code == 404
+    assert "Für diese Karte wurde kein Ladevorgang gefunden." in response.get_data(as_text=True)
+    ref = select(client)
+    client.post(f"{KIOSK}/t/{ref}/pay")
+    engine.card_ref = ref
+    client.post(KIOSK + "/reset")
+    assert client.post(KIOSK + "/find/card").location == f"{KIOSK}/t/{ref}"
+
+
+def test_an_unknown_terminal_prompt_still_reads_in_the_drivers_language(client, engine):
+    ref = select(client)
+    client.post(f"{KIOSK}/t/{ref}/pay")
+    engine.emit(ref, "some_future_prompt")
+    update = client.get(f"{KIOSK}/t/{ref}/status?since=1").get_json()
+    assert update["messages"] == ["Bitte folgen Sie den Anweisungen am Kartenterminal."]
