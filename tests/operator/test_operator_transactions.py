@@ -99,6 +99,11 @@ def test_the_detail_shows_money_timeline_cross_check_and_receipts(app, viewer_cl
     assert "Release the hold" not in text and "Actions" not in text
 
 
+# A run of 13 to 19 digits standing alone. Runs inside a hex transaction reference do not count:
+# one reference in forty holds 14 decimal digits in a row by chance.
+PAN_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{13,19}(?![0-9A-Za-z])")
+
+
 def test_no_page_shows_a_card_hash_a_link_token_or_a_full_pan(app, admin_client, backoffice):
     ref = backoffice.charge()
     record_id, token = issue_receipt_with_token(app, ref)
@@ -117,7 +122,8 @@ def test_no_page_shows_a_card_hash_a_link_token_or_a_full_pan(app, admin_client,
         body = admin_client.get(url).get_data(as_text=True)
         assert tx.reservation.card_hash not in body, url
         assert token not in body and tx.receipt_link not in body, url
-        assert "############4321" not in body and not re.search(r"\d{13,19}", body), url
+        assert "############4321" not in body, url
+        assert not PAN_LIKE.search(body), url
 
 
 def test_releasing_a_hold_goes_through_the_engine_and_is_audited(
