@@ -2,8 +2,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the suite needs: PDF text and rendering, embedded receipt fonts, the browser.
-DEBIAN_PACKAGES := poppler-utils fonts-dejavu-core fonts-ipaexfont-gothic chromium
+# Debian packages the suite needs: PDF text and rendering, embedded receipt fonts, the browser,
+# the kiosk's speech output.
+DEBIAN_PACKAGES := poppler-utils fonts-dejavu-core fonts-ipaexfont-gothic chromium espeak-ng
 
 # Compiled message catalogues (git-ignored), built from the committed .po files.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard kiosk_app/translations/*/LC_MESSAGES/messages.po))

@@ -52,6 +52,7 @@ class Scenario:
     ticks: int = 3  # Session PATCHes with growing kWh before the car is full
     tick_minutes: int = 5  # simulated minutes per tick
     speed: float = 60.0  # simulated seconds per real second
+    power_dimension: bool = False  # also report a POWER dimension (else only ENERGY)
 
 
 @dataclass
@@ -492,11 +493,14 @@ class CpoSimulator:
             kwh += step
             hours = Decimal(self.scenario.tick_minutes * (tick + 1)) / 60
             cost = price(tariff, kwh, hours)
+            dimensions = [{"type": "ENERGY", "volume": float(step)}]
+            if self.scenario.power_dimension:
+                dimensions.append({"type": "POWER", "volume": float(evse.power_kw)})
             period = {
                 "start_date_time": envelope.format_datetime(
                     charge.start + timedelta(minutes=self.scenario.tick_minutes * tick)
                 ),
-                "dimensions": [{"type": "ENERGY", "volume": float(step)}],
+                "dimensions": dimensions,
                 "tariff_id": tariff["id"],
             }
             periods.append(period)
