@@ -642,7 +642,7 @@ def _settle_credits(s: _Step) -> None:
     - captured: a refund due of min(credited, captured − already owed back);
     - the capture is decided but not under way (failed, waiting for its retry or an operator)
       and its outcome is known: the credit lowers the amount to capture (zero releases);
-    - the hold is being or was released: nothing was charged, nothing to give back;
+    - no hold, or it is being or was released: nothing was charged, nothing to give back;
     - otherwise (capture under way, or its outcome unknown): wait for the outcome."""
     tx = s.tx
     if all(c.settled for c in tx.credits):
@@ -651,7 +651,7 @@ def _settle_credits(s: _Step) -> None:
         _credits_to_refunds(s)
     elif _capture_waiting(tx):
         _credits_lower_capture(s)
-    elif s.state in (S.RELEASING, S.RELEASED):
+    elif s.state in (S.RELEASING, S.RELEASED) or not _has_hold(tx):
         s.set(credits=tuple(dataclasses.replace(c, settled=True) for c in tx.credits))
 
 
