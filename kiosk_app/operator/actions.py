@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from kiosk_app import receipting
 from kiosk_app.charging.service import ChargingService
+from kiosk_app.charging.states import TxState
 from kiosk_app.config import Config
 from kiosk_app.models.receipts import ReceiptRecord
 from kiosk_app.operator.access import Actor, audit
@@ -83,6 +84,31 @@ def act_on_transaction(
         details["note"] = note
     audit(session, actor, action.audit_action, "transaction", reference, **details)
     return before, after
+
+
+def record_refund(
+    session: Session,
+    service: ChargingService,
+    reference: str,
+    actor: Actor,
+    amount_minor: int,
+    acquirer_reference: str,
+) -> TxState:
+    """Record a refund made at the acquirer through the engine; audit it. RefundRefused."""
+    end_request_transaction(session)
+    tx = service.record_refund(reference, actor.name, amount_minor, acquirer_reference)
+    audit(
+        session,
+        actor,
+        "transaction.record_refund",
+        "transaction",
+        reference,
+        amount_minor=amount_minor,
+        currency=tx.currency,
+        acquirer_reference=acquirer_reference.strip(),
+        refund_due_after=tx.refund_due_minor,
+    )
+    return tx
 
 
 def end_request_transaction(session: Session) -> None:
