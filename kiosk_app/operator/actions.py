@@ -119,13 +119,14 @@ def end_request_transaction(session: Session) -> None:
 
 
 def transaction_receipt(session: Session, reference: str) -> ReceiptRecord | None:
-    """The transaction's current receipt or voucher (not a cancellation, not cancelled)."""
+    """The transaction's current receipt or voucher (not a cancellation or credit note, not
+    cancelled): the record whose link the driver holds."""
     cancelled = sa.select(ReceiptRecord.original_id).where(ReceiptRecord.original_id.is_not(None))
     return session.scalar(
         sa.select(ReceiptRecord)
         .where(
             ReceiptRecord.transaction_reference == reference,
-            ReceiptRecord.kind != "cancellation",
+            ReceiptRecord.kind.not_in(("cancellation", "credit_note")),
             ReceiptRecord.id.not_in(cancelled),
         )
         .order_by(ReceiptRecord.id.desc())

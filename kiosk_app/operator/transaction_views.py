@@ -251,11 +251,11 @@ def receipt_pdf(receipt_id: int) -> Response:
 @admin_required
 def receipt_cancel(receipt_id: int) -> View:
     view = _receipt_or_404(receipt_id)
-    if view.cancelled or view.kind == "cancellation":
+    if view.cancelled or view.kind in ("cancellation", "credit_note"):
         abort(
             409,
             description=f"Receipt {view.number} cannot be cancelled: it is a "
-            "cancellation or was cancelled already.",
+            "cancellation or a credit note, or was cancelled already.",
         )
     form = ConfirmForm()
     if form.validate_on_submit():
