@@ -43,6 +43,10 @@ def test_the_refunds_due_are_listed_with_what_the_acquirer_needs(viewer_client, 
     detail = viewer_client.get(f"/operator/transactions/{ref}").get_data(as_text=True)
     assert "Credits and refunds" in detail and f"CR-{ref}" in detail
     assert "Record a refund" not in detail  # a viewer sees no action
+    board = viewer_client.get("/operator/").get_data(as_text=True)
+    attention = board[board.index("Needs attention") : board.index('id="figures-heading"')]
+    assert "Refund of 1.20 EUR due after a credit CDR at kiosk-1" in attention
+    assert f"/operator/transactions/{ref}" in attention
 
 
 def test_recording_a_refund_books_it_issues_the_credit_note_and_is_audited(
