@@ -9,6 +9,7 @@ import pytest
 from operator_helpers import audit_entries, csrf_token
 
 from kiosk_app.charging.ports import RemoteCdr
+from kiosk_app.charging.timers import fire_due
 
 
 def credited(backoffice, amount: str = "1.20", evse: str = "EVSE-1") -> str:  # type: ignore[no-untyped-def]
@@ -138,3 +139,27 @@ def test_recording_a_refund_needs_the_csrf_token(app, admin_client, backoffice):
     assert response.status_code == 400
     assert backoffice.runner.load(ref).refund_payments == ()
     assert audit_entries(app, "transaction.record_refund") == []
+
+
+def test_a_credit_before_the_capture_lowers_it_and_owes_nothing(app, admin_client, backoffice):
+    # the terminal refuses the first capture; the CPO's credit CDR arrives before the retry
+    ref = backoffice.charging("EVSE-4")
+    backoffice.terminal.script = ["decline"]
+    backoffice.service.stop(ref)
+    backoffice.settle()
+    backoffice.service.on_session(ref, "S-EVSE-4", "COMPLETED", Decimal(5), Decimal("3.20"))
+    backoffice.service.on_cdr(RemoteCdr(ref, "CDR-4", Decimal("3.20"), Decimal("5")))
+    backoffice.settle()
+    assert backoffice.runner.load(ref).state.value == "CAPTURE_FAILED"
+    backoffice.service.on_cdr(RemoteCdr(ref, "CR-4", Decimal("-1.20"), Decimal(0), True, "CDR-4"))
+    backoffice.clock.advance(3600)  # the capture's retry is due
+    fire_due(backoffice.runner)
+    backoffice.settle()
+    tx = backoffice.runner.load(ref)
+    assert (tx.state.value, tx.captured_minor, tx.refunds) == ("RECEIPT_ISSUED", 200, ())
+    assert tx.credits[0].deducted_minor == 120 and tx.refund_due_minor == 0
+    (hold,) = backoffice.terminal.journal.values()
+    assert (hold.status, hold.captured_minor) == ("captured", 200)
+    # the CPO billed 3.20 less its 1.20 credit: our capture agrees with it
+    page = admin_client.get("/operator/reconciliation?day=2026-11-21").get_data(as_text=True)
+    assert "Captured amount differs from the CDR total" not in page
