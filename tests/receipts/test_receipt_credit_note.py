@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
 from kiosk_app import db, receipting
 from receipts import pdf
-from receipts.model import InvalidReceipt, Kind, credit_note_of
+from receipts.model import Customer, InvalidReceipt, Kind, credit_note_of, with_customer
 from receipts.sample import sample_receipt
 from receipts.vat import breakdown
 
@@ -114,3 +115,13 @@ def test_the_driver_finds_the_credit_notes_behind_the_receipt_link(app, client, 
     # only the receipt's own credit notes, and only behind its link
     assert client.get(f"{path}/credit-notes/K1-000001.pdf").status_code == 404
     assert client.get("/r/" + "x" * 32 + "/credit-notes/K1-000002.pdf").status_code == 404
+
+
+def test_a_credit_note_for_a_full_invoice_repeats_its_customer(link, pdf_text) -> None:
+    original = with_customer(
+        sample_receipt("DE", "de", energy=Decimal("450.000")), Customer("Beispiel AG", ("Hof 5",))
+    )
+    note = credit_note_of(original, 500, REFUNDED)  # 5.00 EUR: a small amount by itself
+    content = pdf_text(pdf.render(note, link))
+    assert "§ 14 Abs. 4 UStG" in content
+    assert "Beispiel AG" in content and "Hof 5" in content
