@@ -142,7 +142,10 @@ def cancel(session: Session, original: ReceiptRecord, config: Config) -> Issued:
     if existing is not None:
         raise ReceiptRefused(f"receipt {original.id} is already cancelled")
     receipt = codec.receipt_from_json(original.content)
-    draft = cancellation_of(receipt)
+    try:
+        draft = cancellation_of(receipt)
+    except InvalidReceipt as exc:
+        raise ReceiptRefused(str(exc)) from exc
     return issue(session, draft, config, series=receipt.series, original=original)
 
 

@@ -128,6 +128,12 @@ class ReceiptView:
     ocmf_checks: list[str]  # one verification status per signed meter record
     cancelled: bool
 
+    @property
+    def cancellable(self) -> bool:
+        """Only a sale can be cancelled: a voucher records that nothing was sold, and a
+        cancellation or credit note is itself the correction."""
+        return self.kind == "receipt" and not self.cancelled
+
 
 @dataclass(frozen=True)
 class TransactionDetail:

@@ -251,10 +251,10 @@ def receipt_pdf(receipt_id: int) -> Response:
 @admin_required
 def receipt_cancel(receipt_id: int) -> View:
     view = _receipt_or_404(receipt_id)
-    if view.cancelled or view.kind in ("cancellation", "credit_note"):
+    if not view.cancellable:
         abort(
             409,
-            description=f"Receipt {view.number} cannot be cancelled: it is a "
+            description=f"Receipt {view.number} cannot be cancelled: it is a voucher, a "
             "cancellation or a credit note, or was cancelled already.",
         )
     form = ConfirmForm()
