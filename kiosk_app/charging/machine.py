@@ -198,6 +198,7 @@ class _Step:
         """Settle the hold for `amount_minor`: capture it, or release all when it is zero."""
         tx = self.tx
         self.cancel_all()
+        self.set(amount_due_minor=amount_minor)
         if amount_minor > tx.held_minor:
             self.flag("amount_exceeds_hold")
             amount_minor = tx.held_minor
@@ -639,7 +640,7 @@ def _cdr_received(s: _Step, e: ev.CdrReceived) -> None:
 
 def _settle_credits(s: _Step) -> None:
     """Act on the credit CDRs not yet settled, as far as the money allows now:
-    - captured: a refund due of min(credited, captured − already owed back);
+    - captured: a refund due of what the driver paid beyond the price less all credits;
     - the capture is decided but not under way (failed, waiting for its retry or an operator)
       and its outcome is known: the credit lowers the amount to capture (zero releases);
     - no hold, or it is being or was released: nothing was charged, nothing to give back;
@@ -667,11 +668,17 @@ def _capture_waiting(tx: TxState) -> bool:
 
 
 def _credits_to_refunds(s: _Step) -> None:
+    """The driver gets back what they paid beyond the price less the credits. That is the
+    credit itself, unless the capture was capped at the hold: then they paid less than the
+    price, and only what exceeds the lowered price is theirs."""
     tx = s.tx
-    refunds, credits = list(tx.refunds), []
+    price = tx.captured_minor if tx.amount_due_minor is None else tx.amount_due_minor
+    refunds, credits, credited = list(tx.refunds), [], 0
     for credit in tx.credits:
+        credited += credit.credited_minor
         if not credit.settled:
-            room = tx.captured_minor - sum(r.amount_minor for r in refunds)
+            still_owed = max(price - credited, 0)
+            room = tx.captured_minor - still_owed - sum(r.amount_minor for r in refunds)
             amount = min(credit.credited_minor, room)
             if amount > 0:
                 refunds.append(Refund(credit.cdr_id, amount))

@@ -189,6 +189,8 @@ class TxState:
     released_minor: int = 0
     captures: int = 0  # successful captures; never more than one
     capture_amount_minor: int | None = None  # the amount of the capture under way
+    # what the driver owed when the capture was decided, before capping at the hold
+    amount_due_minor: int | None = None
     reservation: Reservation | None = None
     # session
     session_id: str | None = None

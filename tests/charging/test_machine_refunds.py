@@ -12,7 +12,7 @@ from kiosk_app.charging import events as ev
 from kiosk_app.charging.machine import InvariantViolation, check_invariants, transition
 from kiosk_app.charging.states import Refund, RefundPayment, State, TimerKind
 
-from .factories import CHARGED, HOLD, T0, fire, new_tx, run
+from .factories import CHARGED, HOLD, T0, cdr, fire, new_tx, run
 
 
 def credit(amount: int, cdr_id: str = "CR-1", original: str = "CDR-1") -> ev.CdrReceived:
@@ -128,3 +128,15 @@ def test_the_invariants_reject_refunds_beyond_the_capture_or_unlinked() -> None:
     ):
         with pytest.raises(InvariantViolation):
             check_invariants(broken)
+
+
+def test_a_credit_on_a_capture_capped_at_the_hold_gives_back_only_the_overpayment() -> None:
+    # The CDR says 60.00 but only the 50.00 hold could be captured; a credit of 30.00 lowers the
+    # price to 30.00, so the driver paid 20.00 too much, not 30.00.
+    over = cdr(total=HOLD + 1000, ours=HOLD + 1000)
+    tx = run(new_tx(), *CHARGED[:-1], over, ev.Captured(HOLD))
+    assert tx.captured_minor == HOLD and "amount_exceeds_hold" in tx.review_flags
+    tx = run(tx, credit(3000))
+    assert tx.refund_due_minor == 2000
+    tx = run(tx, credit(5000, cdr_id="CR-2"))  # credited in all more than the price
+    assert tx.refund_due_minor == HOLD
