@@ -31,7 +31,7 @@ messages: $(VENV)/.run-stamp
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output -w 100 \
 		--project ev-kiosk -o kiosk_app/translations/messages.pot .
 	$(BIN)/pybabel update -i kiosk_app/translations/messages.pot -d kiosk_app/translations \
-		--no-location -w 100 --ignore-obsolete
+		-w 100 --ignore-obsolete
 
 # Refresh the happy-path screenshots in docs/screenshots/ (German and English).
 screenshots: $(VENV)/.test-stamp $(MO_FILES)
