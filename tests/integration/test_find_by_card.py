@@ -72,3 +72,13 @@ def test_the_session_is_found_again_after_it_finished(stack):
     stack.service.stop(reference)
     assert stack.settled(reference).state == State.RECEIPT_ISSUED
     assert stack.service.find_by_presented_card("kiosk-1", 5) == reference
+
+
+def test_a_link_lost_during_the_read_is_no_card_read_and_the_next_read_works(stack):
+    reference = charging(stack)
+    stack.cutter.cut_on = bytes.fromhex("06c0")
+    with pytest.raises(NoCardRead):
+        stack.service.find_by_presented_card("kiosk-1", 5)
+    assert stack.cutter.cuts == 1
+    assert stack.service.find_by_presented_card("kiosk-1", 5) == reference
+    assert stack.terminal.received[-2:] == ["06 00", "06 C0"]  # registered again first
