@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -31,9 +32,11 @@ from payment_terminal.protocol.errors import (
     TerminalTimeout,
     TransmissionError,
 )
+from payment_terminal.protocol.timers import Timers
 from payment_terminal.protocol.tlv import Tlv
 from payment_terminal.records import (
     CaptureResult,
+    CardRead,
     EndOfDayTotals,
     OpenPreauthorisation,
     Registration,
@@ -45,6 +48,7 @@ from payment_terminal.records import (
     card_reference,
     masked_pan,
     pt_timestamp,
+    visible_pan,
 )
 from payment_terminal.transport import Link
 from payment_terminal.transport.tcp_link import TcpLink
@@ -53,6 +57,7 @@ from payment_terminal.transport.urls import open_ecr_link
 # How often a waiting command looks for an abort request from another thread.
 _POLL = 0.05
 _NOT_POSSIBLE = 0x83
+_ABORT_OR_TIMEOUT = 0x6C
 # Commands the PT may send us during a transaction (TLV 26, permitted commands).
 _PERMITTED = (0x040F, 0x060F, 0x061E, 0x04FF, 0x06D1)
 
@@ -276,12 +281,36 @@ class Terminal:
             tuple(exchange.receipt_lines),
         )
 
+    def read_card(self, timeout_s: int) -> CardRead | None:
+        """Read Card 06 C0: the PT waits up to `timeout_s` (1-255 s) for a card and reports it
+        without a payment. None when no card was presented (result 6C: the PT's timeout, its
+        abort key, or `abort()` from another thread); other refusals raise PaymentDeclined."""
+        if isinstance(timeout_s, bool) or not isinstance(timeout_s, int):
+            raise TypeError(f"timeout_s must be an int, got {type(timeout_s).__name__}")
+        if not 1 <= timeout_s <= 255:
+            raise ValueError(f"timeout_s {timeout_s} out of range 1..255 for Read Card")
+        timers = self.profile.timers
+        # The PT may stay silent for the whole card wait: T4 must not expire before it does.
+        timers = dataclasses.replace(timers, t4=max(timers.t4, timeout_s + timers.t3))
+        try:
+            exchange = self._run(command(0x06C0, timeout=timeout_s), timers=timers)
+        except PaymentDeclined as exc:
+            if exc.result_code == _ABORT_OR_TIMEOUT:
+                return None
+            raise
+        fields = _require_status(exchange, "Status-Information (04 0F) with the card data").fields
+        return CardRead(
+            card_brand=card_brand(fields),
+            masked_pan=masked_pan(visible_pan(fields)),
+            card_reference=card_reference(fields, self.profile.card_reference_key),
+        )
+
     def abort(self) -> None:
         """Abort 06 B0: interrupts the running command (which then raises PaymentDeclined with
         CUSTOMER_ABORT_OR_TIMEOUT) or, when idle, is sent on its own."""
         if self._lock.acquire(blocking=False):
             try:
-                self._exchange(command(0x06B0))
+                self._exchange(command(0x06B0), self.profile.timers)
             finally:
                 self._lock.release()
         else:
@@ -341,9 +370,11 @@ class Terminal:
 
     # --- machinery ----------------------------------------------------------------------
 
-    def _run(self, message: Message, raise_abort: bool = True) -> _Exchange:
+    def _run(
+        self, message: Message, raise_abort: bool = True, timers: Timers | None = None
+    ) -> _Exchange:
         with self._lock:
-            exchange = self._exchange(message)
+            exchange = self._exchange(message, timers or self.profile.timers)
         if exchange.refused is not None:
             raise CommandRefused(exchange.refused, result_text(exchange.refused))
         if raise_abort and exchange.abort is not None:
@@ -353,7 +384,7 @@ class Terminal:
             raise _declined(status)
         return exchange
 
-    def _exchange(self, message: Message) -> _Exchange:
+    def _exchange(self, message: Message, timers: Timers) -> _Exchange:
         if self._link is None:
             raise TransmissionError(f"terminal {self.url} is not connected")
         link = self._link
@@ -363,7 +394,7 @@ class Terminal:
         with contextlib.suppress(TransmissionError):
             while link.receive(0) is not None:
                 pass
-        connection = EcrConnection(self.profile.timers, self.profile.charset)
+        connection = EcrConnection(timers, self.profile.charset)
         exchange = _Exchange()
         try:
             link.send(connection.start(message))
@@ -410,7 +441,6 @@ class Terminal:
     def _reservation(
         self, fields: dict, currency: str, reference: str, requested: int
     ) -> Reservation:
-        pan = str(fields.get("pan", ""))
         aid = str(fields.get("aid", ""))
         return Reservation(
             amount_minor=int(fields.get("amount", requested)),
@@ -420,7 +450,7 @@ class Terminal:
             terminal_id=str(fields.get("terminal_id", self.terminal_id)),
             aid=aid,
             card_brand=card_brand(fields),
-            masked_pan=masked_pan(pan),
+            masked_pan=masked_pan(visible_pan(fields)),
             auth_code=aid,
             timestamp=pt_timestamp(fields, self.profile.timezone),
             reference=reference,

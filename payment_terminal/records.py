@@ -13,6 +13,15 @@ from payment_terminal.protocol.tlv import Tlv
 
 # BMP 8A card types -> brand, for PTs that send no card name (BMP 8B).
 CARD_TYPES = {0x05: "girocard", 0x06: "Mastercard", 0x0A: "Visa", 0x2E: "Maestro", 0x08: "Amex"}
+# EMV application id prefixes (TLV 43) -> brand, for a Read Card answer without 8A/8B (Feig
+# sends the card's applications only). Longest prefix first: Maestro shares Mastercard's RID.
+AID_BRANDS = (
+    ("a0000000043060", "Maestro"),
+    ("a000000004", "Mastercard"),
+    ("a000000003", "Visa"),
+    ("a000000359", "girocard"),
+    ("a000000025", "Amex"),
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,17 @@ class Reservation:
     auth_code: str
     timestamp: datetime | None
     reference: str
+    card_reference: str
+
+
+@dataclass(frozen=True)
+class CardRead:
+    """A card presented to Read Card (06 C0). `masked_pan` keeps only the last 4 digits;
+    `card_reference` equals the one of a `Reservation` paid with the same card ("" when the PT
+    sent nothing to recognise the card by)."""
+
+    card_brand: str
+    masked_pan: str
     card_reference: str
 
 
@@ -112,29 +132,48 @@ def masked_pan(pan: str) -> str:
     return "*" * max(len(digits) - 4, 0) + digits[-4:]
 
 
-def card_reference(fields: dict, key: bytes = b"") -> str:
-    """A stable id of the card without the PAN: HMAC-SHA256 (key may be empty) over the card
-    type, the BIN (first 6) when the PT shows it, the last 4 digits, the card sequence number
-    and the PT's card identifier TLV 1F14 if sent. Truncated to 32 hex digits."""
+def visible_pan(fields: dict) -> str:
+    """The PAN as the PT shows it (`e` = masked digit): BMP 22, else the PAN part of track 2
+    (BMP 23, before the `D` separator), which is all a PT sends after Read Card."""
     pan = str(fields.get("pan", "")).lower()
-    bin6 = pan[:6] if pan[:6].isdigit() and len(pan) >= 10 else ""
-    tlv = fields.get("tlv")
-    card_id = tlv.find(0x1F14) if isinstance(tlv, Tlv) else None
-    basis = "|".join(
-        [
-            str(fields.get("card_type", "")),
-            bin6,
-            pan[-4:],
-            str(fields.get("card_seq_no", "")),
-            card_id.hex() if isinstance(card_id, bytes) else "",
-        ]
-    )
+    if pan:
+        return pan
+    return str(fields.get("track2", "")).lower().split("d", 1)[0]
+
+
+def card_reference(fields: dict, key: bytes = b"") -> str:
+    """A stable id of the card without the PAN, equal for the 04 0F of a pre-authorisation
+    (06 22, BMP 22) and of a Read Card (06 C0, track 2): HMAC-SHA256 (key may be empty) over
+    the BIN (first 6, when shown) and the last 4 digits. Only when the PT shows no PAN digits,
+    over the PT's card identifier TLV 1F14. "" when neither is sent. 32 hex digits.
+
+    Card type, sequence number and 1F14 are not mixed into a PAN-based reference: a Feig PT
+    sends them after one command and not the other (docs/zvt.md, "Card reference")."""
+    pan = visible_pan(fields)
+    last4 = pan[-4:]
+    if len(last4) == 4 and last4.isdigit():
+        bin6 = pan[:6] if pan[:6].isdigit() and len(pan) >= 10 else ""
+        basis = f"pan|{bin6}|{last4}"
+    else:
+        tlv = fields.get("tlv")
+        card_id = tlv.find(0x1F14) if isinstance(tlv, Tlv) else None
+        if not isinstance(card_id, bytes) or not card_id:
+            return ""
+        basis = f"id|{card_id.hex()}"
     return hmac.new(key, basis.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def card_brand(fields: dict) -> str:
+    """The card name (8B), else the brand of the card type (8A), else of the first EMV
+    application the PT lists (TLV 43); "" when unknown."""
     name = str(fields.get("card_name", "")).strip()
-    return name or CARD_TYPES.get(fields.get("card_type", -1), "")
+    if name or fields.get("card_type") in CARD_TYPES:
+        return name or CARD_TYPES[fields["card_type"]]
+    tlv = fields.get("tlv")
+    aid = tlv.find(0x43) if isinstance(tlv, Tlv) else None
+    if isinstance(aid, bytes):
+        return next((brand for prefix, brand in AID_BRANDS if aid.hex().startswith(prefix)), "")
+    return ""
 
 
 def pt_timestamp(fields: dict, timezone: str, now: datetime | None = None) -> datetime | None:

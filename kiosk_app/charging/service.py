@@ -50,6 +50,11 @@ class RefundRefused(ValueError):
         self.message = message
 
 
+class NoCardRead(LookupError):
+    """The kiosk's terminal read no card: none was presented in time, the terminal refused or
+    did not answer, or it is busy or driven by another worker process."""
+
+
 @dataclass(frozen=True)
 class DisplayLine:
     seq: int
@@ -215,10 +220,14 @@ class ChargingService:
         )
 
     def find_by_presented_card(self, kiosk_id: str, timeout_s: int = 30) -> str | None:
-        """Ask the driver to present their card again; the transaction it paid, if any."""
-        if self.card_reader is None:
-            return None
-        return self.find_by_card(kiosk_id, self.card_reader(kiosk_id, timeout_s) or "")
+        """Ask the driver to present their card again; the transaction it paid, if any.
+
+        Raises NoCardRead when the terminal read no card, so that the driver is told to try
+        again rather than that their card paid for nothing here."""
+        reference = self.card_reader(kiosk_id, timeout_s) if self.card_reader else None
+        if not reference:
+            raise NoCardRead(f"no card read on the terminal of {kiosk_id}")
+        return self.find_by_card(kiosk_id, reference)
 
     def find_by_card(self, kiosk_id: str, card_reference: str) -> str | None:
         """The recent transaction paid at this kiosk with the card the terminal just read."""

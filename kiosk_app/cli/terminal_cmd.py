@@ -153,6 +153,22 @@ def open_preauths(ctx: click.Context) -> None:
     _run(ctx, lambda t: [dataclasses.asdict(o) for o in t.open_preauthorisations()])
 
 
+@terminal.command("read-card")
+@click.option(
+    "--timeout", type=click.IntRange(1, 255), default=30, show_default=True, help="Seconds."
+)
+@click.pass_context
+def read_card(ctx: click.Context, timeout: int) -> None:
+    """Read Card: brand, masked PAN and card reference (unkeyed) of the presented card, or
+    {"card": null} when none was presented. Compare the reference with a preauth's."""
+
+    def read(terminal: Terminal) -> dict:
+        card = terminal.read_card(timeout)
+        return {"card": dataclasses.asdict(card) if card else None}
+
+    _run(ctx, read)
+
+
 @click.command("terminal-sim")
 @click.option("--link", default="pty", show_default=True, help="pty, a serial device or tcp://.")
 @click.option("--speed", type=float, default=1.0, show_default=True, help="Delay factor.")

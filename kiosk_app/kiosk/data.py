@@ -171,7 +171,8 @@ def find_by_code(kiosk_id: str, code: str) -> str | None:
 
 def find_by_card(kiosk_id: str) -> str | None:
     """Read a card on this kiosk's terminal (blocks up to the terminal's read timeout) and
-    return the ref of the latest open or finished transaction paid with it, or None."""
+    return the ref of the latest open or finished transaction paid with it, or None.
+    Raises `NoCardRead` when the terminal read no card."""
     return get_service().find_by_presented_card(kiosk_id, CARD_READ_TIMEOUT_S)
 
 

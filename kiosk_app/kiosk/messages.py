@@ -86,6 +86,10 @@ ERRORS: dict[str, Explanation] = {
         _l("No charging session has this code."),
         _l("Please check the code or present your card instead."),
     ),
+    "card_not_read": Explanation(
+        _l("The card terminal did not read a card."),
+        _l("Please try again and hold your card against the card terminal, or enter your code."),
+    ),
     "card_not_found": Explanation(
         _l("No charging session was found for this card."),
         _l("Please enter your session code instead."),

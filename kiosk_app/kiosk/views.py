@@ -29,6 +29,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from kiosk_app.charging.service import NoCardRead
 from kiosk_app.config import KioskConfig
 from kiosk_app.i18n import LANGUAGES, NATIVE_NAMES
 from kiosk_app.kiosk import data, formatting, messages, speech
@@ -292,7 +293,12 @@ def find_code() -> Response | tuple[str, int]:
 
 @bp.post("/find/card")
 def find_card() -> Response | tuple[str, int]:
-    return _found(data.find_by_card(g.kiosk.id), "card_not_found")
+    try:
+        ref = data.find_by_card(g.kiosk.id)
+    except NoCardRead:
+        # Not "no session for this card": the driver should try the card again.
+        return render_template("kiosk/find.html", screen="find", problem="card_not_read"), 404
+    return _found(ref, "card_not_found")
 
 
 def _found(ref: str | None, problem: str) -> Response | tuple[str, int]:

@@ -1,13 +1,15 @@
 """The simulator's control port (HTTP on localhost), for a simulator in another process.
 
 GET /journal -> the journal as JSON; POST /scenario {"name": "decline", "result_code": 5}
-queues a scenario (or arms a transport fault) for the next transaction.
+queues a scenario (or arms a transport fault) for the next transaction; POST /card
+{"card": "visa"} makes the customer present that card from now on ({"card": null}: none).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from payment_terminal.simulator.terminal import TerminalSimulator
@@ -42,17 +44,36 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(404, {"error": f"no such resource {self.path}"})
 
     def do_POST(self) -> None:
-        if self.path != "/scenario":
+        if self.path == "/scenario":
+            self._post(self._scenario)
+        elif self.path == "/card":
+            self._post(self._card)
+        else:
             self._reply(404, {"error": f"no such resource {self.path}"})
-            return
+
+    def _post(self, action: Callable[[dict], dict]) -> None:
+        """Run `action` on the JSON body; a bad body is a 400 naming the problem."""
         try:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
-            self.simulator.push_scenario(str(body["name"]), body.get("result_code"))
+            if not isinstance(body, dict):
+                raise TypeError("expected a JSON object")
+            answer = action(body)
         except (ValueError, KeyError, TypeError) as exc:
-            self._reply(400, {"error": f"bad scenario request: {exc}"})
+            self._reply(400, {"error": f"bad {self.path[1:]} request: {exc}"})
             return
-        self._reply(200, {"queued": body["name"]})
+        self._reply(200, answer)
+
+    def _scenario(self, body: dict) -> dict:
+        self.simulator.push_scenario(str(body["name"]), body.get("result_code"))
+        return {"queued": body["name"]}
+
+    def _card(self, body: dict) -> dict:
+        name = body["card"]
+        if name is not None and not isinstance(name, str):
+            raise TypeError("card: expected a card name or null")
+        self.simulator.present_card(name)
+        return {"card": name}
 
     def _reply(self, status: int, payload: dict) -> None:
         data = json.dumps(payload).encode()

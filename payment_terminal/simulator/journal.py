@@ -29,6 +29,7 @@ class JournalEntry:
     reference: str
     card_brand: str
     masked_pan: str
+    card: str  # the SimCard's name: capture and reversal report the card that paid
     state: str = "open"  # open, captured, released, reversed
     captured_minor: int = 0
     created: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))

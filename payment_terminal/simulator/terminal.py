@@ -17,6 +17,7 @@ from payment_terminal.protocol.errors import ProtocolError, TransmissionError
 from payment_terminal.protocol.timers import Timers
 from payment_terminal.protocol.tlv import Tlv
 from payment_terminal.records import masked_pan
+from payment_terminal.simulator.cards import CARDS, DEFAULT_CARD, SimCard, card_named
 from payment_terminal.simulator.journal import TOTALS_GROUP, Journal, JournalEntry
 from payment_terminal.simulator.scenarios import (
     TRANSPORT_FAULTS,
@@ -38,8 +39,7 @@ PROTOCOL_ERROR = bytes.fromhex("849a00")
 
 # Base durations in seconds, multiplied by the speed factor.
 CARD_DELAY, PIN_DELAY, HOST_DELAY, NO_CARD_WAIT = 1.0, 1.5, 1.0, 30.0
-
-SIM_PAN = "559883eeeeee8074"
+ABORT_OR_TIMEOUT = 0x6C
 
 
 class _Aborted(Exception):
@@ -59,6 +59,8 @@ class TerminalSimulator:
     scenarios.AMOUNT_CONVENTIONS). `receipts` is "lines" (06 D1) or "block" (06 D3, when
     the ECR permitted it) for ECRs that registered for print lines. `preauth_reversal` False
     makes the PT refuse 06 25 (as some acquirers do), so the ECR must fall back to 06 30.
+    The simulated customer presents `card` (see cards.CARDS; `present_card` changes it, None
+    presents none) for payments and Read Card alike.
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class TerminalSimulator:
         # Control fields of every command received, for inspection.
         self.received: list[str] = []
         self._scenarios: deque[Plan] = deque()
+        self.card: SimCard | None = CARDS[DEFAULT_CARD]
         self._link = open_pt_link(link, self.timers)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -141,6 +144,11 @@ class TerminalSimulator:
             self._arm_fault(chosen.scenario)
         else:
             self._scenarios.append(chosen)
+
+    def present_card(self, name: str | None) -> None:
+        """The card the customer presents from now on (a cards.CARDS name), or None for none:
+        then payments and Read Card time out with 6C. ValueError for unknown names."""
+        self.card = card_named(name)
 
     def _arm_fault(self, scenario: Scenario) -> None:
         if not isinstance(self._link, SerialLink):
@@ -285,9 +293,11 @@ class TerminalSimulator:
         if scenario is Scenario.DISCONNECT:
             self._disconnect()
             return
-        if scenario is Scenario.NO_CARD:
+        card = self.card
+        if scenario is Scenario.NO_CARD or card is None:
             self._pause(NO_CARD_WAIT)
-            self._abort_dialogue(chosen.result_code, "Zeitüberschreitung")
+            code = chosen.result_code if card else ABORT_OR_TIMEOUT
+            self._abort_dialogue(code, "Zeitüberschreitung")
             return
         self._pause(CARD_DELAY)
         if scenario is Scenario.CUSTOMER_ABORT:
@@ -313,17 +323,18 @@ class TerminalSimulator:
             self._status(0x1D, "Abgelehnt")
             self._abort_dialogue(chosen.result_code)
             return
-        self._approve(message, amount, lost=scenario is Scenario.LOST_STATUS_INFORMATION)
+        lost = scenario is Scenario.LOST_STATUS_INFORMATION
+        self._approve(message, amount, card, lost=lost)
 
-    def _approve(self, message: Message, amount: int, lost: bool) -> None:
+    def _approve(self, message: Message, amount: int, card: SimCard, lost: bool) -> None:
         fields = message.fields
         receipt, trace = self.journal.next_numbers()
         currency = CURRENCY_BY_NUMBER.get(fields.get("currency_code", 978), "EUR")
         reference = _reference(fields.get("tlv"))
         entry = JournalEntry(
-            receipt, trace, amount, currency, reference, "Mastercard", masked_pan(SIM_PAN)
+            receipt, trace, amount, currency, reference, card.brand, masked_pan(card.pan), card.name
         )
-        status = self._status_information(amount, receipt, trace, fields.get("tlv"))
+        status = self._status_information(amount, receipt, trace, fields.get("tlv"), card)
         if lost:
             # The 04 0F never reaches the ECR, but the money is held (Portalum.Zvt #59).
             self.journal.add(entry)
@@ -331,13 +342,14 @@ class TerminalSimulator:
             self._disconnect()
             return
         self._emit(status)
-        self._print_receipt(f"Reservierung {amount / 100:.2f} {currency}", receipt, trace)
+        title = f"Reservierung {amount / 100:.2f} {currency}"
+        self._print_receipt(title, receipt, trace, card)
         self.journal.add(entry)
         self._last_status = status
         self._complete()
 
     def _status_information(
-        self, amount: int, receipt: int, trace: int, request_tlv: object
+        self, amount: int, receipt: int, trace: int, request_tlv: object, card: SimCard
     ) -> Message:
         now = datetime.now(self.zone)
         fields: dict = {
@@ -346,21 +358,21 @@ class TerminalSimulator:
             "currency_code": 978,
             "time": now.strftime("%H:%M:%S"),
             "date": now.strftime("%m-%d"),
-            "pan": SIM_PAN,
+            "pan": card.pan,
             "receipt_no": receipt,
             "aid": f"{(receipt * 7919) % 1000000:06d}",
             "trace_no": trace,
             "payment_type": 0x60,
             "terminal_id": self.terminal_id,
-            "card_type": 0x06,
+            "card_type": card.card_type,
             "card_seq_no": 1,
-            "card_name": "Mastercard",
+            "card_name": card.brand,
         }
         if self._tlv_active and isinstance(request_tlv, Tlv) and request_tlv.get(0xE9):
             fields["tlv"] = Tlv.of((0xE9, request_tlv.get(0xE9)))
         return Message(0x040F, fields)
 
-    def _print_receipt(self, title: str, receipt: int, trace: int) -> None:
+    def _print_receipt(self, title: str, receipt: int, trace: int, card: SimCard | None) -> None:
         if not self._config_byte & RECEIPTS_AS_PRINT_LINES:
             return
         lines = [
@@ -368,7 +380,7 @@ class TerminalSimulator:
             title,
             f"Terminal-ID {self.terminal_id}",
             f"Beleg-Nr. {receipt:04d}  Trace {trace:06d}",
-            "Mastercard  ************8074",
+            *([f"{card.brand}  {masked_pan(card.pan)}"] if card else []),
             datetime.now(self.zone).strftime("%d.%m.%Y %H:%M:%S"),
             *(f"{'-' * 38}{n:02d}" for n in range(8)),
         ]
@@ -407,9 +419,11 @@ class TerminalSimulator:
             self._abort_dialogue(0xB7)
             return
         new_receipt, trace = self.journal.next_numbers()
-        status = self._status_information(captured, new_receipt, trace, fields.get("tlv"))
+        card = CARDS[entry.card]
+        status = self._status_information(captured, new_receipt, trace, fields.get("tlv"), card)
         self._emit(status)
-        self._print_receipt(f"Zahlung {captured / 100:.2f} {entry.currency}", new_receipt, trace)
+        title = f"Zahlung {captured / 100:.2f} {entry.currency}"
+        self._print_receipt(title, new_receipt, trace, card)
         self.journal.settle(entry, "captured" if captured else "released", captured, new_receipt)
         self._last_status = status
         self._complete()
@@ -425,7 +439,8 @@ class TerminalSimulator:
             self._abort_dialogue(0xB4 if entry else 0xB5)
             return
         new_receipt, trace = self.journal.next_numbers()
-        status = self._status_information(entry.captured_minor, new_receipt, trace, None)
+        card = CARDS[entry.card]
+        status = self._status_information(entry.captured_minor, new_receipt, trace, None, card)
         self._emit(status)
         self.journal.settle(entry, "reversed" if entry.captured_minor else "released", 0, 0)
         self._complete()
@@ -475,7 +490,29 @@ class TerminalSimulator:
             totals=totals,
         )
         self._emit(status)
-        self._print_receipt("Kassenschnitt", max(receipts), trace)
+        self._print_receipt("Kassenschnitt", max(receipts), trace, None)
+        self._complete()
+
+    def _read_card(self, message: Message) -> None:
+        """Read Card 06 C0: the presented card as a Feig PT reports it (track 2, and with TLV
+        the card identifier 1F14 and the card's application), or 6C after the timeout."""
+        self._link.send(ACK)
+        try:
+            self._status(0x0A, "Bitte Karte")
+            card = self.card
+            if card is None:
+                self._pause(min(float(message.fields.get("timeout", 0)), NO_CARD_WAIT))
+                self._abort_dialogue(ABORT_OR_TIMEOUT, "Zeitüberschreitung")
+                return
+            self._pause(CARD_DELAY)
+        except _Aborted:
+            self._abort_dialogue(ABORT_OR_TIMEOUT, "Abbruch durch externes Kommando")
+            return
+        fields: dict = {"result_code": 0x00, "track2": card.track2}
+        if self._tlv_active:
+            application = Tlv.of((0x60, Tlv.of((0x43, card.aid))))
+            fields["tlv"] = Tlv.of((0x1F14, card.identifier), (0x62, application))
+        self._emit(Message(0x040F, fields))
         self._complete()
 
     def _repeat_receipt(self, message: Message) -> None:
@@ -507,4 +544,5 @@ _HANDLERS = {
     0x0630: TerminalSimulator._reversal,
     0x0650: TerminalSimulator._end_of_day,
     0x0620: TerminalSimulator._repeat_receipt,
+    0x06C0: TerminalSimulator._read_card,
 }

@@ -64,7 +64,7 @@ class ScriptedTerminal:
         self.statuses: list[tuple[int, str, str]] = [(0x0A, "insert_card", "Karte bitte")]
         self.calls: list[str] = []
         self.next_receipt = 1
-        self.card_reference = "card-ref-A"
+        self.card_reference: str | None = "card-ref-A"
         self.closed: set[int] = set()  # receipt numbers already in an end-of-day
         self.eod_extra_minor = 0
         self._busy = threading.Lock()

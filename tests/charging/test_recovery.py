@@ -12,13 +12,14 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
 from kiosk_app.charging import recovery
 from kiosk_app.charging.events import CommandResult
 from kiosk_app.charging.ports import RemoteSession
-from kiosk_app.charging.service import ChargingService
+from kiosk_app.charging.service import ChargingService, NoCardRead
 from kiosk_app.charging.states import State
 from kiosk_app.charging.timers import fire_due
 from kiosk_app.charging.worker import TerminalLeases, Worker
@@ -278,12 +279,13 @@ def test_find_by_presented_card_reads_the_terminal_this_worker_drives(engine: En
     assert service.find_by_presented_card("kiosk-1") == ref
     engine.terminal.card_reference = "another-card"
     assert service.find_by_presented_card("kiosk-1") is None
-    assert (
+    engine.terminal.card_reference = None  # nobody presented a card
+    with pytest.raises(NoCardRead):
+        service.find_by_presented_card("kiosk-1")
+    with pytest.raises(NoCardRead):  # no reader in this process (the worker runs elsewhere)
         ChargingService(engine.runner, engine.config, engine.ports).find_by_presented_card(
             "kiosk-1"
         )
-        is None
-    )  # no reader in this process (the worker runs elsewhere)
 
 
 def test_own_terminal_thread_that_died_is_recovered_when_the_loop_restarts(engine: Engine) -> None:

@@ -142,9 +142,15 @@ class ZvtTerminal:
         return found
 
     def read_card_reference(self, timeout_s: int) -> str | None:
-        """Read Card 06 C0 is not in the terminal library's ECR API: no card reference here;
-        drivers find their session by its code."""
-        return None
+        """Read Card 06 C0: the presented card's reference, the same the terminal gave for the
+        payment with that card. None when no card was presented, the terminal refused, did
+        not answer, or sent nothing to recognise the card by: the driver then uses the code."""
+        try:
+            found = self._call(lambda: self.ecr.read_card(timeout_s))
+        except (Declined, NoAnswer) as exc:
+            log.info("read card: no card reference (%s)", exc)
+            return None
+        return found.card_reference if found is not None and found.card_reference else None
 
     def _library(self, reservation: TerminalReservation) -> Reservation:
         return Reservation(
