@@ -29,7 +29,8 @@ bench: $(VENV)/.test-stamp
 # After changing driver-facing texts: refresh the template and every catalogue, then translate.
 messages: $(VENV)/.run-stamp
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output -w 100 \
-		--project ev-kiosk -o kiosk_app/translations/messages.pot .
+		--project ev-kiosk --copyright-holder "ev-kiosk contributors" \
+		-o kiosk_app/translations/messages.pot .
 	$(BIN)/pybabel update -i kiosk_app/translations/messages.pot -d kiosk_app/translations \
 		-w 100 --ignore-obsolete
 
