@@ -49,6 +49,11 @@ for _name, _filter in formatting.FILTERS.items():
 SESSION_KEY = "kiosk"
 # Session codes are short and typed on a touch keyboard: letters and digits only.
 CODE_PATTERN = re.compile(r"[A-Za-z0-9]{4,12}")
+# Screens without the idle timeout: the payment and the start of charging run on their own
+# clocks (the terminal's card and PIN timeouts, the plug-in window), which end an abandoned
+# transaction on the "finished" screen; an idle reset there would take the screen from a driver
+# busy at the terminal or the car, before they saw their session code (docs/kiosk.md).
+IDLE_PAUSED_ON = ("pay", "starting")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -96,6 +101,7 @@ def _page_context() -> dict[str, Any]:
         "language": g.get("language", "en"),
         "languages": [(code, NATIVE_NAMES[code]) for code in LANGUAGES],
         "idle_timeout_ms": ui.idle_timeout_s * 1000,
+        "idle_paused_on": IDLE_PAUSED_ON,
         "poll_interval_ms": ui.poll_interval_ms,
         "prompt_text": messages.prompt_text,
         "explain": messages.explain,

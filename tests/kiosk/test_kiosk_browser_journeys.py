@@ -45,9 +45,7 @@ def preauthorisations(kiosk: KioskRig) -> int:
     return kiosk.stack.terminal.received.count(PREAUTHORISATION)
 
 
-def test_customer_cancels_on_the_kiosk_while_the_terminal_waits_for_the_card(
-    browser, page, kiosk
-):
+def test_customer_cancels_on_the_kiosk_while_the_terminal_waits_for_the_card(browser, page, kiosk):
     kiosk.stack.terminal.push_scenario("no_card")  # the terminal waits for a card (30 s)
     choose(page, kiosk.base, "EVSE-3")
     ref = pay(page)
