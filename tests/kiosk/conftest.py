@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from integration.live import Stack, running_stack
 from kiosk_cpo_park import RealEngine, bind_engine, push_park, register_cpo
-from kiosk_latency import STATUS_DELAYS
+from kiosk_latency import PAGE_WEIGHTS, STATUS_DELAYS
 from kiosk_pages import PORTRAIT
 from kiosk_stack import CHARGING, KIOSK, TERMINAL_SPEED, KioskRig, cpo_scenario, rig, stack_config
 from playwright.sync_api import Browser, Page
@@ -122,6 +122,15 @@ def kiosk(kiosk_stack: Stack) -> Iterator[KioskRig]:
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    if PAGE_WEIGHTS:
+        lightest, heaviest = (
+            min(PAGE_WEIGHTS, key=lambda w: w[1]),
+            max(PAGE_WEIGHTS, key=lambda w: w[1]),
+        )
+        terminalreporter.write_line(
+            f"kiosk page weight with assets, cold cache: {lightest[1] / 1024:.1f} KB "
+            f"({lightest[0]}) to {heaviest[1] / 1024:.1f} KB ({heaviest[0]}) (budget 150 KB)"
+        )
     if not STATUS_DELAYS:
         return
     seconds = sorted(delay for _, delay in STATUS_DELAYS)

@@ -23,6 +23,8 @@ from kiosk_app.models.charging import ChargingEvent, ChargingTransaction
 
 # Status change → screen delays measured by the journeys of this run: (what, seconds).
 STATUS_DELAYS: list[tuple[str, float]] = []
+# Page weights measured in this run: (screen, bytes with assets, cold cache).
+PAGE_WEIGHTS: list[tuple[str, int]] = []
 # In every document the page loads: report the screen and each change of the live parts.
 WATCH_JS = """(() => {
   const say = what => window.kioskSaw && window.kioskSaw(what, Date.now());

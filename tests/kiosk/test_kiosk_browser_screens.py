@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kiosk_latency import STATUS_DELAYS, delays, watch
+from kiosk_latency import PAGE_WEIGHTS, STATUS_DELAYS, delays, watch
 from kiosk_pages import (
     HAPPY_PATH,
     LANDSCAPE,
@@ -165,7 +165,9 @@ def test_every_screen_in_every_language(
         if screen not in STEADY:
             return
         if language in WEIGHED:
-            assert page_weight(browser, page) <= BUDGET, screen
+            weight = page_weight(browser, page)
+            PAGE_WEIGHTS.append((screen, weight))
+            assert weight <= BUDGET, screen
         # axe-core in a Latin and a CJK language, one orientation each (AXE_IN); touch targets,
         # spilling text and sideways scrolling in both orientations there.
         if language in AXE_IN:
