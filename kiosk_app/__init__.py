@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kiosk_app import config as config_module
 from kiosk_app import db, health, kiosk, log, operator, receipt_page
@@ -46,6 +47,12 @@ def create_app(config: Config | None = None) -> Flask:
     operator.init_app(app)
     kiosk.init_app(app)
     app.register_blueprint(ocpi_receiver.bp)
+    if config.server.trusted_proxies:
+        # Behind nginx the peer address is the proxy's: the audit log, the login lockout and
+        # the receipt lookup limit need the driver's or operator's own address. Only as many
+        # X-Forwarded-* hops as configured are believed; more would let a client forge them.
+        hops = config.server.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
 
 

@@ -179,6 +179,8 @@ class LoggingConfig:
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8000
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none).
+    trusted_proxies: int = 0
     # Where the embedded database and generated secrets live; empty means `instance/` in the repo.
     instance_path: str = ""
 
@@ -258,6 +260,10 @@ def _check(config: Config) -> Config:
     if not 100 <= ui.poll_interval_ms <= 1000:
         raise ConfigError(
             _bad("kiosk_ui.poll_interval_ms", ui.poll_interval_ms, "between 100 and 1000")
+        )
+    if not 0 <= config.server.trusted_proxies <= 5:
+        raise ConfigError(
+            _bad("server.trusted_proxies", config.server.trusted_proxies, "between 0 and 5")
         )
     seen: set[str] = set()
     for i, kiosk in enumerate(config.kiosks):

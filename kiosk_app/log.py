@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
-# 13 to 19 digits, optionally grouped: the shape of a card number. Masked wherever it appears.
+# 13 to 19 digits, optionally grouped: the shape of a card number.
 _PAN = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
 
 
@@ -41,8 +41,29 @@ class ContextFilter(logging.Filter):
 
 
 def mask_card_numbers(text: str) -> str:
-    """`text` with anything shaped like a card number replaced (logs, operator pages)."""
-    return _PAN.sub(lambda m: "PAN-REDACTED", text)
+    """`text` with every card number replaced (logs, operator pages).
+
+    A run shaped like `_PAN` is masked when it holds a card number: 13 to 19 digits, not
+    starting with 0, passing the Luhn check, made of the whole run or of whole groups of it (so
+    "4111111111111111 50" is still caught). References and request ids stay readable."""
+    return _PAN.sub(lambda m: "PAN-REDACTED" if _holds_card_number(m.group()) else m.group(), text)
+
+
+def _holds_card_number(run: str) -> bool:
+    groups = re.split(r"[ -]", run)
+    candidates = (
+        "".join(groups[i:j]) for i in range(len(groups)) for j in range(i + 1, len(groups) + 1)
+    )
+    return any(
+        13 <= len(digits) <= 19 and digits[0] != "0" and _luhn_valid(digits)
+        for digits in candidates
+    )
+
+
+def _luhn_valid(digits: str) -> bool:
+    values = [int(c) for c in digits]
+    checksum = sum(values[-1::-2]) + sum(sum(divmod(2 * d, 10)) for d in values[-2::-2])
+    return checksum % 10 == 0
 
 
 class JsonFormatter(logging.Formatter):

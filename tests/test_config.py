@@ -68,6 +68,7 @@ def test_unrelated_kiosk_variables_are_ignored(tmp_path):
             "invalid value for server.port: 'eighty'; expected an integer",
         ),
         ("[terminal]\ndefault_hold = 12.5\n", "terminal.default_hold: 12.5; expected an amount"),
+        ("[server]\ntrusted_proxies = 9\n", "server.trusted_proxies: 9; expected between 0 and 5"),
         ('[terminal]\ncapture_style = "both"\n', "expected one of book_total, partial_reversal"),
         ("[logging]\njson = 1\n", "invalid value for logging.json: 1; expected true or false"),
         ('[operator]\naddress = "one line"\n', "operator.address: 'one line'; expected a list"),

@@ -599,12 +599,22 @@ def _cdr_received(s: _Step, e: ev.CdrReceived) -> None:
 
 def _advice_sent(s: _Step, _e: ev.AdviceSent) -> None:
     if s.state == S.RECEIPT_ISSUED and s.tx.advice_required:
-        s.set(state=S.ADVICE_SENT)
+        s.cancel(T.ADVICE_RETRY)
+        s.set(state=S.ADVICE_SENT, attempts=0)
 
 
 def _advice_failed(s: _Step, _e: ev.AdviceFailed) -> None:
-    if s.state == S.RECEIPT_ISSUED and s.tx.advice_required:
+    """The CPO did not take the advice: the money is settled, so retry it later and, when the
+    retries are used up, leave it to an operator."""
+    if s.state != S.RECEIPT_ISSUED or not s.tx.advice_required:
+        return
+    attempts = s.tx.attempts + 1
+    s.set(attempts=attempts)
+    if attempts >= s.tx.policy.max_retries:
+        s.cancel(T.ADVICE_RETRY)
         s.flag("advice_failed")
+    else:
+        s.schedule(T.ADVICE_RETRY, s.tx.policy.retry_delay_s * attempts)
 
 
 # --- receipts --------------------------------------------------------------------------------
@@ -716,6 +726,11 @@ def _receipt_retry(s: _Step) -> None:
         s.emit(fx.IssueReceipt(s.tx.reference, s.tx.captured_minor))
 
 
+def _advice_retry(s: _Step) -> None:
+    if s.state == S.RECEIPT_ISSUED and s.tx.advice_required:
+        s.emit(fx.SendAdvice(s.tx.reference, s.tx.captured_minor))
+
+
 _TIMER_HANDLERS: dict[TimerKind, Callable[[_Step], None]] = {
     T.COMMAND_RESULT: _command_result_overdue,
     T.PLUGIN: _plugin_window_over,
@@ -725,6 +740,7 @@ _TIMER_HANDLERS: dict[TimerKind, Callable[[_Step], None]] = {
     T.TERMINAL_RETRY: _terminal_retry,
     T.STOP_RETRY: _stop_retry,
     T.RECEIPT_RETRY: _receipt_retry,
+    T.ADVICE_RETRY: _advice_retry,
 }
 
 _HANDLERS: dict[type[ev.Event], Callable[[_Step, Any], None]] = {

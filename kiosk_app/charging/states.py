@@ -74,6 +74,7 @@ class TimerKind(enum.StrEnum):
     TERMINAL_RETRY = "TERMINAL_RETRY"  # retry a failed capture/release, or check an unknown outcome
     STOP_RETRY = "STOP_RETRY"
     RECEIPT_RETRY = "RECEIPT_RETRY"
+    ADVICE_RETRY = "ADVICE_RETRY"  # send the OCPI 2.3.0 financial advice again
 
 
 class CapturePolicy(enum.StrEnum):

@@ -152,3 +152,18 @@ def test_terminal_statuses_become_display_lines() -> None:
 def test_kwh_and_cost_follow_the_session() -> None:
     tx = run(new_tx(), *ACCEPTED, ev.SessionUpdated("S-1", ACTIVE, Decimal("7.25"), 900))
     assert (tx.kwh, tx.session_cost_minor) == (Decimal("7.25"), 900)
+
+
+def test_a_refused_advice_is_retried_then_left_to_an_operator() -> None:
+    issued = ev.ReceiptIssued("K1-1", "https://r/1", 1234)
+    tx = run(new_tx(advice_required=True), *CHARGED, ev.Captured(1234), issued)
+    tx, effects = transition(tx, ev.AdviceFailed("500"), T0)
+    assert tx.state == State.RECEIPT_ISSUED and "advice_failed" not in tx.review_flags
+    assert "ScheduleTimer" in kinds(effects)
+    tx, effects = transition(tx, fire(tx, TimerKind.ADVICE_RETRY), T0 + timedelta(minutes=5))
+    assert fx.SendAdvice("TX-1", 1234) in effects
+    assert run(tx, ev.AdviceSent()).state == State.ADVICE_SENT
+    for _ in range(tx.policy.max_retries - 1):
+        tx = run(tx, ev.AdviceFailed("500"))
+    assert tx.state == State.RECEIPT_ISSUED and "advice_failed" in tx.review_flags
+    assert tx.timer_due(TimerKind.ADVICE_RETRY) is None

@@ -29,11 +29,12 @@ from payment_terminal.simulator import TerminalSimulator
 
 # Simulated seconds per real second for the CPO: a 1-minute charging tick plays in 0.05 s.
 CPO_SPEED = 1200.0
-# Engine timers short enough to expire within a test.
+# Engine timers short enough to expire within a test, long enough that a busy machine does not
+# trip them on the happy path (a Session push late by two seconds must not read as "no plug-in").
 TIMERS = ChargingConfig(
     command_result_margin_s=1,
     command_result_default_s=1,
-    plugin_window_s=2,
+    plugin_window_s=5,
     cdr_wait_s=2,
     retry_delay_s=1,
     max_retries=3,

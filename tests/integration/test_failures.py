@@ -37,7 +37,7 @@ def _released(stack, reference, failure):
 
 def _charged(stack, reference):
     tx = stack.settled(reference)
-    assert tx.state == State.RECEIPT_ISSUED
+    assert tx.state == State.RECEIPT_ISSUED, tx
     entry = stack.journal(tx.reservation.receipt_no)
     assert (entry.state, entry.captured_minor) == ("captured", tx.captured_minor)
     (receipt,) = _receipts(stack, reference)

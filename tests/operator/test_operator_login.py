@@ -204,3 +204,11 @@ def test_a_password_reset_ends_the_users_open_session(app, admin_client, viewer_
     assert response.status_code == 302
     assert viewer_client.get("/operator/").status_code == 302
     assert login(app.test_client(), viewer.username, new).status_code == 302
+
+
+def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(app, admin):
+    client = app.test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.7"
+    assert login(client, admin.username).status_code == 302
+    (entry,) = audit_entries(app, "login.success")
+    assert entry.remote_addr == "127.0.0.1"
