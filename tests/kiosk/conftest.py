@@ -20,7 +20,15 @@ from integration.live import Stack, running_stack
 from kiosk_cpo_park import RealEngine, bind_engine, push_park, register_cpo
 from kiosk_latency import PAGE_WEIGHTS, STATUS_DELAYS
 from kiosk_pages import PORTRAIT
-from kiosk_stack import CHARGING, KIOSK, TERMINAL_SPEED, KioskRig, cpo_scenario, rig, stack_config
+from kiosk_stack import (
+    CHARGING,
+    KIOSK_CONFIG,
+    TERMINAL_SPEED,
+    KioskRig,
+    cpo_scenario,
+    rig,
+    stack_config,
+)
 from playwright.sync_api import Browser, Page
 
 from kiosk_app.config import Config, KioskConfig, KioskUiConfig, OperatorConfig
@@ -109,7 +117,7 @@ def kiosk_stack(
         charging_config=CHARGING,
         scenario=cpo_scenario(),
         terminal_speed=TERMINAL_SPEED,
-        kiosk=KIOSK,
+        kiosk=KIOSK_CONFIG,
     ) as stack:
         yield stack
 

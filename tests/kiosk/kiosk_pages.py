@@ -11,6 +11,8 @@ from playwright.sync_api import Browser, Page
 KIOSK = "/kiosk/park-1"
 PORTRAIT = {"width": 1080, "height": 1920}
 LANDSCAPE = {"width": 1920, "height": 1080}
+# The issue's budget: a kiosk page with its assets.
+PAGE_BUDGET = 150 * 1024
 # Page weight: the document and its assets; the status polls are traffic, not page weight.
 PAGE_WEIGHT_JS = """() => performance.getEntries()
   .filter(e => e.entryType === "navigation" ||

@@ -34,7 +34,7 @@ from kiosk_app.models.charging import ChargingTransaction
 from kiosk_app.ocpi.simulator.server import Scenario
 
 KIOSK_ID = "park-1"
-KIOSK = KioskConfig(
+KIOSK_CONFIG = KioskConfig(
     id=KIOSK_ID, name="Ladepark Musterstadt", terminal_link="", default_language="de"
 )
 TERMINAL_SPEED = 1.0

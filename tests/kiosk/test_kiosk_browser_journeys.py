@@ -11,6 +11,7 @@ import pytest
 from kiosk_latency import PAGE_WEIGHTS, watch
 from kiosk_pages import (
     LANDSCAPE,
+    PAGE_BUDGET,
     PORTRAIT,
     arrive,
     choose,
@@ -26,7 +27,6 @@ from playwright.sync_api import Browser, Page
 
 from kiosk_app.charging.states import FINAL, State
 
-BUDGET = 150 * 1024
 PREAUTHORISATION = "06 22"
 
 
@@ -38,7 +38,7 @@ def screen_problems(browser: Browser, page: Page) -> list:
     page.set_viewport_size(PORTRAIT)
     weight = page_weight(browser, page)
     PAGE_WEIGHTS.append((page.evaluate("document.body.dataset.screen"), weight))
-    if weight > BUDGET:
+    if weight > PAGE_BUDGET:
         problems.append(f"{weight} bytes: over the page-weight budget")
     return problems
 
