@@ -8,9 +8,12 @@ the browser back to the start (the back button after a reset shows nothing old).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -106,7 +109,18 @@ def _page_context() -> dict[str, Any]:
         "prompt_text": messages.prompt_text,
         "explain": messages.explain,
         "qr_svg": formatting.qr_svg,
+        "asset_version": asset_version(current_app.static_folder or ""),
     }
+
+
+@functools.cache
+def asset_version(static_folder: str) -> str:
+    """A short digest of the kiosk's CSS and JavaScript: part of their URLs, so a new version is
+    a new address and the browser may cache them for long (kiosk.STATIC_MAX_AGE)."""
+    digest = hashlib.sha256()
+    for name in ("kiosk.css", "kiosk.js"):
+        digest.update((Path(static_folder) / "kiosk" / name).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _kiosk(kiosk_id: str) -> KioskConfig | None:

@@ -125,6 +125,17 @@ def test_kiosk_pages_are_not_cached_and_allow_no_inline_script(client):
     assert " style=" not in html and "onclick" not in html
 
 
+def test_assets_are_linked_by_version_and_kept_by_the_browser(client):
+    html = client.get(KIOSK + "/").get_data(as_text=True)
+    links = re.findall(r'(?:href|src)="(/static/kiosk/kiosk\.(?:css|js)\?v=[0-9a-f]{12})"', html)
+    assert len(links) == 2 and len({link.split("?v=")[1] for link in links}) == 1
+    for link in links:
+        response = client.get(link)
+        assert response.status_code == 200
+        assert response.cache_control.max_age == 365 * 24 * 3600
+        response.close()
+
+
 def test_an_engine_failure_shows_a_translated_page_not_a_traceback(client, caplog, monkeypatch):
     def broken(kiosk_id: str) -> None:
         raise RuntimeError("database gone")
