@@ -104,7 +104,8 @@ def test_start_rejected_releases_the_hold(page, kiosk):
 
 def test_car_never_plugged_in(browser, page, kiosk):
     kiosk.stack.cpo.configure(car_plugged_in=False)  # START accepted, no Session ever comes
-    kiosk.charging(plugin_window_s=6)
+    # Long enough for the checks of the held screen on a loaded machine.
+    kiosk.charging(plugin_window_s=15)
     kiosk.stack.terminal.speed = 0
     choose(page, kiosk.base, "EVSE-4")
     page.click("#pay")
@@ -196,7 +197,7 @@ def test_the_idle_timeout_never_interrupts_a_payment(page, kiosk):
     kiosk.kiosk_ui(idle_timeout_s=SHORT_IDLE_S)  # for the screens after the price screen
     ref = pay(page)
     tx = kiosk.stack.wait_state(ref, State.CHARGING, *FINAL, timeout=30)
-    page.evaluate("1")  # the page's reports reach the test while it talks to the browser
+    page.wait_for_timeout(100)  # the page's reports reach the test while it waits on Playwright
     screens = [what for what, _ in watcher.sightings if what.startswith("screen:")]
     assert tx.state == State.CHARGING
     assert "screen:start" not in screens[screens.index("screen:pay") :]
