@@ -2,8 +2,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the suite needs: PDF text and rendering, embedded receipt fonts, the browser.
-DEBIAN_PACKAGES := poppler-utils fonts-dejavu-core fonts-ipaexfont-gothic chromium
+# Debian packages the suite needs: PDF text and rendering, embedded receipt fonts, the browser,
+# the kiosk's speech output.
+DEBIAN_PACKAGES := poppler-utils fonts-dejavu-core fonts-ipaexfont-gothic chromium espeak-ng
 
 # Compiled message catalogues (git-ignored), built from the committed .po files.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard kiosk_app/translations/*/LC_MESSAGES/messages.po))
@@ -30,7 +31,7 @@ messages: $(VENV)/.run-stamp
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output -w 100 \
 		--project ev-kiosk -o kiosk_app/translations/messages.pot .
 	$(BIN)/pybabel update -i kiosk_app/translations/messages.pot -d kiosk_app/translations \
-		--no-location -w 100 --ignore-obsolete
+		-w 100 --ignore-obsolete
 
 # Refresh the happy-path screenshots in docs/screenshots/ (German and English).
 screenshots: $(VENV)/.test-stamp $(MO_FILES)

@@ -28,7 +28,7 @@ from flask.blueprints import BlueprintSetupState
 from kiosk_app import db, receipting
 from kiosk_app.config import ConfigError
 from kiosk_app.models.receipts import ReceiptRecord
-from receipts import fonts, ocmf, profiles, texts
+from receipts import fonts, ocmf, pdf, profiles, texts
 from receipts.model import Customer, Receipt
 
 bp = Blueprint("receipt_page", __name__, url_prefix="/r")
@@ -94,7 +94,8 @@ def _lookup(token: str) -> ReceiptRecord:
 
 @bp.get("/<token>")
 def page(token: str):  # type: ignore[no-untyped-def]
-    return _page(receipting.receipt_of(_lookup(token)))
+    record = _lookup(token)
+    return _page(receipting.receipt_of(record), record)
 
 
 @bp.post("/<token>/customer")
@@ -111,13 +112,13 @@ def customer(token: str):  # type: ignore[no-untyped-def]
     if not (0 < len(name) <= MAX_LINE and 0 < len(address) <= 4) or any(
         len(line) > MAX_LINE for line in address
     ):
-        return _page(receipt, error=True), 400
+        return _page(receipt, record, error=True), 400
     config = current_app.config["KIOSK"]
     issued = receipting.add_customer(db.session(), record, Customer(name, address), config)
     return redirect(url_for(".page", token=issued.token), code=303)
 
 
-def _page(receipt: Receipt, error: bool = False):  # type: ignore[no-untyped-def]
+def _page(receipt: Receipt, record: ReceiptRecord, error: bool = False):  # type: ignore[no-untyped-def]
     checks = []
     if receipt.metering:
         for data in receipt.metering.ocmf:
@@ -136,6 +137,10 @@ def _page(receipt: Receipt, error: bool = False):  # type: ignore[no-untyped-def
         rate=lambda value: texts.rate(value, lang),
         needs_customer=receipting.needs_customer(receipt),
         error=error,
+        original_label=pdf.original_label(receipt),
+        credit_notes=[
+            receipting.receipt_of(note) for note in receipting.credit_notes(db.session(), record)
+        ],
     )
 
 
@@ -145,6 +150,25 @@ def receipt_pdf(token: str) -> Response:
     link = current_app.config["KIOSK"].receipts.public_base_url + token
     response = Response(receipting.render_pdf(record, link), mimetype="application/pdf")
     response.headers["Content-Disposition"] = "inline; filename=receipt.pdf"
+    return response
+
+
+@bp.get("/<token>/credit-notes/<number>.pdf")
+def credit_note_pdf(token: str, number: str) -> Response:
+    """A credit note of the receipt this link opens (the driver's link stays the one link)."""
+    record = _lookup(token)
+    note = next(
+        (
+            n
+            for n in receipting.credit_notes(db.session(), record)
+            if receipting.receipt_of(n).receipt_number == number
+        ),
+        None,
+    )
+    if note is None:
+        abort(404)
+    response = Response(receipting.render_pdf(note, None), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"inline; filename={number}.pdf"
     return response
 
 

@@ -24,7 +24,16 @@ from sqlalchemy.orm import Session
 from kiosk_app.config import Config, OperatorConfig
 from kiosk_app.models.receipts import ReceiptRecord, ReceiptSeries
 from receipts import codec, journal, pdf, profiles, transparency
-from receipts.model import Customer, Kind, Operator, Receipt, cancellation_of, with_customer
+from receipts.model import (
+    Customer,
+    InvalidReceipt,
+    Kind,
+    Operator,
+    Receipt,
+    cancellation_of,
+    credit_note_of,
+    with_customer,
+)
 from receipts.profiles import Field
 
 TOKEN_BYTES = 24  # 192 bits from the CSPRNG; 32 URL-safe characters
@@ -133,8 +142,56 @@ def cancel(session: Session, original: ReceiptRecord, config: Config) -> Issued:
     if existing is not None:
         raise ReceiptRefused(f"receipt {original.id} is already cancelled")
     receipt = codec.receipt_from_json(original.content)
-    draft = cancellation_of(receipt)
+    try:
+        draft = cancellation_of(receipt)
+    except InvalidReceipt as exc:
+        raise ReceiptRefused(str(exc)) from exc
     return issue(session, draft, config, series=receipt.series, original=original)
+
+
+def credit_note(
+    session: Session, original: ReceiptRecord, amount: int, refunded_at: datetime, config: Config
+) -> Issued:
+    """Issue a credit note giving `amount` of `original` back, in the original's series.
+    ReceiptRefused when more than the receipt's total (less earlier credit notes) is asked.
+    The original stays valid (it is corrected, not cancelled): no `original_id` link."""
+    receipt = receipt_of(original)
+    before = -sum(note.total_minor for note in credit_notes(session, original))
+    try:
+        draft = credit_note_of(receipt, amount, refunded_at, credited_before=before)
+    except InvalidReceipt as exc:
+        raise ReceiptRefused(str(exc)) from exc
+    return issue(session, draft, config, series=receipt.series)
+
+
+def current_receipt(session: Session, reference: str) -> ReceiptRecord | None:
+    """The transaction's receipt in force: kind receipt, not cancelled (a replacement naming
+    the customer, when the driver asked for one)."""
+    cancelled = sa.select(ReceiptRecord.original_id).where(ReceiptRecord.original_id.is_not(None))
+    return session.scalar(
+        sa.select(ReceiptRecord)
+        .where(
+            ReceiptRecord.transaction_reference == reference,
+            ReceiptRecord.kind == Kind.RECEIPT.value,
+            ReceiptRecord.id.not_in(cancelled),
+        )
+        .order_by(ReceiptRecord.id.desc())
+        .limit(1)
+    )
+
+
+def credit_notes(session: Session, original: ReceiptRecord) -> list[ReceiptRecord]:
+    """The credit notes issued against `original`, oldest first."""
+    number = receipt_of(original).receipt_number
+    records = session.scalars(
+        sa.select(ReceiptRecord)
+        .where(
+            ReceiptRecord.transaction_reference == original.transaction_reference,
+            ReceiptRecord.kind == Kind.CREDIT_NOTE.value,
+        )
+        .order_by(ReceiptRecord.id)
+    )
+    return [r for r in records if receipt_of(r).original_number == number]
 
 
 def needs_customer(receipt: Receipt) -> bool:

@@ -1,7 +1,8 @@
 """The receipt model: immutable data from which every receipt document is rendered.
 
 A receipt is never edited. A correction is a new cancellation receipt that references the
-original; a released hold gets a "nothing charged" voucher. Amounts are integer minor units of
+original, or a credit note for part or all of it (money given back after the sale); a released
+hold gets a "nothing charged" voucher. Amounts are integer minor units of
 `Receipt.currency`; price lines are gross (tax-inclusive) and appear in AFIR order.
 """
 
@@ -25,6 +26,7 @@ class Kind(StrEnum):
     RECEIPT = "receipt"
     NOTHING_CHARGED = "nothing_charged"
     CANCELLATION = "cancellation"
+    CREDIT_NOTE = "credit_note"
 
 
 class Component(StrEnum):
@@ -157,8 +159,12 @@ class Receipt:
             raise InvalidReceipt("lines: price components must be in AFIR order")
         if self.number < 0:
             raise InvalidReceipt("number: must not be negative")
-        if self.kind is Kind.CANCELLATION and not self.original_number:
-            raise InvalidReceipt("original_number: a cancellation must reference the original")
+        if self.kind in (Kind.CANCELLATION, Kind.CREDIT_NOTE) and not self.original_number:
+            raise InvalidReceipt(f"original_number: a {self.kind} must reference the original")
+        if self.kind is Kind.CREDIT_NOTE and (
+            not self.lines or any(line.amount > 0 for line in self.lines)
+        ):
+            raise InvalidReceipt("lines: a credit note has negative price lines only")
         if self.kind is Kind.NOTHING_CHARGED and self.lines:
             raise InvalidReceipt("lines: a nothing-charged voucher has no price lines")
 
@@ -190,6 +196,60 @@ def cancellation_of(original: Receipt) -> Receipt:
         payment=None,
         original_number=original.receipt_number,
     )
+
+
+def credit_note_of(
+    original: Receipt, amount: int, refunded_at: datetime, credited_before: int = 0
+) -> Receipt:
+    """A credit note draft giving `amount` minor units of `original` back (after
+    `credited_before` was given back by earlier credit notes); the issuer assigns series,
+    number and time.
+
+    The amount is spread over the original's price lines in proportion to their amounts
+    (largest remainder, so the lines add up to exactly −amount), which keeps each VAT rate's
+    share; quantities shrink in the same proportion. The payment block names the card the
+    money went back to, with the negative amount."""
+    if original.kind is not Kind.RECEIPT:
+        raise InvalidReceipt(f"kind: only a receipt can be credited, not a {original.kind}")
+    if not 0 < amount <= original.total - credited_before:
+        raise InvalidReceipt(
+            f"amount: must be more than 0 and at most the "
+            f"{original.total - credited_before} not yet credited"
+        )
+    shares = _spread(amount, [line.amount for line in original.lines])
+    lines = tuple(
+        dataclasses.replace(
+            line,
+            quantity=-(line.quantity * share / line.amount).quantize(Decimal("0.001")),
+            amount=-share,
+        )
+        for line, share in zip(original.lines, shares, strict=True)
+        if share
+    )
+    payment = original.payment
+    if payment is not None:
+        payment = dataclasses.replace(payment, amount=-amount, held=0, paid_at=refunded_at)
+    return dataclasses.replace(
+        original,
+        kind=Kind.CREDIT_NOTE,
+        number=0,
+        lines=lines,
+        vat=(),
+        payment=payment,
+        metering=None,  # the signed meter data belongs to the original receipt
+        original_number=original.receipt_number,
+    )
+
+
+def _spread(amount: int, weights: list[int]) -> list[int]:
+    """`amount` split over `weights` proportionally; the remainders go to the largest parts."""
+    total = sum(weights)
+    exact = [(amount * w, i) for i, w in enumerate(weights)]
+    shares = [q // total for q, _ in exact]
+    by_remainder = sorted(exact, key=lambda e: (-(e[0] % total), e[1]))
+    for _, i in by_remainder[: amount - sum(shares)]:
+        shares[i] += 1
+    return shares
 
 
 def with_customer(original: Receipt, customer: Customer) -> Receipt:

@@ -175,8 +175,11 @@ def _fix_identity(canvas: Canvas, receipt: Receipt, content: str) -> None:
     canvas._doc._ID = b"\n[" + ident + ident + b"]\n"
 
 
-def _original_label(receipt: Receipt) -> str:
-    return "label.original" if receipt.kind is Kind.CANCELLATION else "label.replaces"
+def original_label(receipt: Receipt) -> str:
+    """The text key naming the receipt's `original_number`: cancels, corrects or replaces."""
+    return {Kind.CANCELLATION: "label.original", Kind.CREDIT_NOTE: "label.corrects"}.get(
+        receipt.kind, "label.replaces"
+    )
 
 
 def _supplier(out: _Writer, receipt: Receipt) -> None:
@@ -197,7 +200,7 @@ def _references(out: _Writer, receipt: Receipt) -> None:
     out.pair(text("label.number", lang), receipt.receipt_number, bold=True)
     out.pair(text("label.issue_date", lang), when(receipt.issued_at, tz, lang))
     if receipt.original_number:
-        out.pair(text(_original_label(receipt), lang), receipt.original_number)
+        out.pair(text(original_label(receipt), lang), receipt.original_number)
     out.pair(text("label.evse", lang), receipt.charge_point.evse_id)
     out.pair(text("label.site", lang), ", ".join(receipt.charge_point.address))
     if receipt.session_start:
@@ -283,7 +286,8 @@ def _customer(out: _Writer, receipt: Receipt) -> None:
 def _payment(out: _Writer, receipt: Receipt) -> None:
     lang, cur, payment = receipt.language, receipt.currency, receipt.payment
     assert payment is not None
-    out.heading(text("payment.heading", lang))
+    refund = receipt.kind is Kind.CREDIT_NOTE
+    out.heading(text("payment.refund_heading" if refund else "payment.heading", lang))
     out.pair(text("payment.brand", lang), payment.brand)
     out.pair(text("payment.pan", lang), f"**** {payment.pan_last4}")
     out.pair(text("payment.aid", lang), payment.aid)

@@ -55,7 +55,11 @@ class Profile:
     retention_years: int
 
     def form_for(self, receipt: Receipt) -> InvoiceForm:
-        """The invoice form the receipt's gross total calls for (cancellations: the original's)."""
+        """The invoice form the receipt's gross total calls for (cancellations: the original's).
+        A document naming its customer is a full invoice whatever its amount: a credit note
+        for a full invoice repeats the customer, so it must print them."""
+        if receipt.customer is not None:
+            return self.full
         total = abs(receipt.total)
         if self.simplified_limit is not None and total > self.simplified_limit:
             return self.full

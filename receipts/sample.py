@@ -21,6 +21,7 @@ from receipts.model import (
     PriceLine,
     Receipt,
     cancellation_of,
+    credit_note_of,
 )
 
 SAMPLE_OCMF = (
@@ -121,7 +122,7 @@ def sample_receipt(
         readings = (Decimal("1234.567"), Decimal("1257.012"))
         metering = Metering("DM3-0001234", *readings, (SAMPLE_OCMF,), SAMPLE_PUBLIC_KEY)
     receipt = Receipt(
-        kind=Kind.RECEIPT if kind is Kind.CANCELLATION else kind,
+        kind=Kind.RECEIPT if kind in (Kind.CANCELLATION, Kind.CREDIT_NOTE) else kind,
         profile=prof.code,
         language=language,
         series="K1",
@@ -140,10 +141,10 @@ def sample_receipt(
         metering=metering,
         cpo_invoice_reference="CPO-INV-2026-118873" if kind is Kind.RECEIPT else "",
     )
+    later = receipt.issued_at + timedelta(days=1)
     if kind is Kind.CANCELLATION:
-        return dataclasses.replace(
-            cancellation_of(receipt),
-            number=number + 1,
-            issued_at=receipt.issued_at + timedelta(days=1),
-        )
+        return dataclasses.replace(cancellation_of(receipt), number=number + 1, issued_at=later)
+    if kind is Kind.CREDIT_NOTE:  # a quarter of the bill given back after a credit CDR
+        note = credit_note_of(receipt, receipt.total // 4, later)
+        return dataclasses.replace(note, number=number + 1, issued_at=later)
     return receipt

@@ -46,6 +46,8 @@ _TABLE: dict[str, tuple[str, str, str, str]] = {
         "ご請求なし（与信取消）",
     ),
     "title.cancellation": ("Stornorechnung", "Cancellation invoice", "Kreditfaktura", "取消伝票"),
+    # Not "Gutschrift": in German VAT law that word means self-billing by the recipient.
+    "title.credit_note": ("Rechnungskorrektur", "Credit note", "Kreditnota", "適格返還請求書"),
     "label.number": ("Rechnungsnummer", "Invoice number", "Fakturanummer", "請求書番号"),
     "label.issue_date": ("Rechnungsdatum", "Issue date", "Fakturadatum", "発行日"),
     "label.vat_id": ("USt-IdNr.", "VAT ID", "Momsregistreringsnummer", "VAT ID"),
@@ -82,6 +84,12 @@ _TABLE: dict[str, tuple[str, str, str, str]] = {
     ),
     "label.original": ("Storno zu Rechnung", "Cancels invoice", "Krediterar faktura", "取消対象"),
     "label.replaces": ("Ersetzt Rechnung", "Replaces invoice", "Ersätter faktura", "差替対象"),
+    "label.corrects": (
+        "Korrektur zu Rechnung",
+        "Corrects invoice",
+        "Korrigerar faktura",
+        "返還対象",
+    ),
     "customer.intro": (
         "Sie brauchen eine Rechnung mit Ihrem Namen und Ihrer Anschrift? Die Rechnung wird "
         "storniert und mit Ihren Angaben neu ausgestellt.",
@@ -122,6 +130,13 @@ _TABLE: dict[str, tuple[str, str, str, str]] = {
     "customer.name": ("Name", "Name", "Namn", "氏名"),
     "customer.address": ("Anschrift", "Address", "Adress", "住所"),
     "payment.heading": ("Zahlung", "Payment", "Betalning", "お支払い"),
+    "payment.refund_heading": ("Erstattung", "Refund", "Återbetalning", "返金"),
+    "page.credit_notes": (
+        "Rechnungskorrekturen",
+        "Credit notes",
+        "Kreditnotor",
+        "適格返還請求書",
+    ),
     "payment.brand": ("Karte", "Card", "Kort", "カード"),
     "payment.pan": ("Kartennummer", "Card number", "Kortnummer", "カード番号"),
     "payment.aid": ("AID", "AID", "AID", "AID"),

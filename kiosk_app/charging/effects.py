@@ -109,6 +109,16 @@ class IssueVoucher(Effect):
     route = "receipts"
 
 
+@dataclass(frozen=True)
+class IssueCreditNote(Effect):
+    """The driver's credit note for refund payment `index` of the transaction."""
+
+    reference: str
+    index: int
+    amount_minor: int
+    route = "receipts"
+
+
 # --- the database (same commit as the transition) --------------------------------------------
 
 

@@ -76,6 +76,17 @@ class OperatorMarkReviewed(Event):
     source = "operator"
 
 
+@dataclass(frozen=True)
+class OperatorRecordRefund(Event):
+    """An operator refunded `amount_minor` at the acquirer (merchant portal) under the
+    acquirer's `acquirer_reference`; recorded against the refund due."""
+
+    operator: str
+    amount_minor: int
+    acquirer_reference: str
+    source = "operator"
+
+
 # --- the card terminal ---------------------------------------------------------------------
 
 
@@ -263,6 +274,15 @@ class VoucherIssued(Event):
     source = "receipts"
 
 
+@dataclass(frozen=True)
+class CreditNoteIssued(Event):
+    """The credit note of refund payment `index` (0-based, in recording order)."""
+
+    index: int
+    number: str
+    source = "receipts"
+
+
 # --- timers ----------------------------------------------------------------------------------
 
 
@@ -282,6 +302,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     OperatorRelease,
     OperatorStop,
     OperatorMarkReviewed,
+    OperatorRecordRefund,
     TerminalStatus,
     PreauthApproved,
     PreauthDeclined,
@@ -301,5 +322,6 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ReceiptIssued,
     ReceiptFailed,
     VoucherIssued,
+    CreditNoteIssued,
     TimerFired,
 )

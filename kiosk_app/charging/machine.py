@@ -28,6 +28,8 @@ from kiosk_app.charging.states import (
     CapturePolicy,
     CdrMissingPolicy,
     Credit,
+    Refund,
+    RefundPayment,
     Reservation,
     State,
     Timer,
@@ -50,6 +52,7 @@ def transition(tx: TxState, event: ev.Event, now: datetime) -> tuple[TxState, li
     """Apply `event` to `tx` at time `now`; return the new state and the effects to perform."""
     step = _Step(tx, now)
     _HANDLERS[type(event)](step, event)
+    _settle_credits(step)  # whatever the event did to the money, credits follow it
     new = dataclasses.replace(step.tx, updated_at=now) if step.tx != tx else tx
     check_invariants(new)
     return new, step.effects
@@ -84,10 +87,33 @@ def check_invariants(tx: TxState) -> None:
         problems.append("the receipt total equals the captured amount")
     if any(c.original_cdr_id != tx.cdr_id for c in tx.credits):
         problems.append("every credit CDR is linked to the original CDR")
+    problems += _refund_problems(tx)
     if len({t.kind for t in tx.timers}) != len(tx.timers):
         problems.append("one timer per kind")
     if problems:
         raise InvariantViolation(f"{tx.reference} in {tx.state}: " + "; ".join(problems))
+
+
+def _refund_problems(tx: TxState) -> list[str]:
+    problems = []
+    if not 0 <= tx.refunded_minor <= tx.refund_owed_minor <= tx.captured_minor:
+        problems.append("refunded ≤ owed back ≤ captured")
+    if tx.refunds and not tx.captures:
+        problems.append("a refund is owed only after a capture")
+    credits = {c.cdr_id: c for c in tx.credits}
+    if len(credits) != len(tx.credits):
+        problems.append("each credit CDR is counted once")
+    linked = [r.credit_cdr_id for r in tx.refunds]
+    if len(set(linked)) != len(linked) or any(
+        r.credit_cdr_id not in credits or r.amount_minor > credits[r.credit_cdr_id].credited_minor
+        for r in tx.refunds
+    ):
+        problems.append("every refund due answers one credit CDR, for at most its amount")
+    if any(r.amount_minor <= 0 for r in tx.refunds) or any(
+        p.amount_minor <= 0 for p in tx.refund_payments
+    ):
+        problems.append("refunds are positive amounts")
+    return problems
 
 
 class _Step:
@@ -172,6 +198,7 @@ class _Step:
         """Settle the hold for `amount_minor`: capture it, or release all when it is zero."""
         tx = self.tx
         self.cancel_all()
+        self.set(amount_due_minor=amount_minor)
         if amount_minor > tx.held_minor:
             self.flag("amount_exceeds_hold")
             amount_minor = tx.held_minor
@@ -286,6 +313,20 @@ def _operator_release(s: _Step, _e: ev.OperatorRelease) -> None:
 def _operator_mark_reviewed(s: _Step, e: ev.OperatorMarkReviewed) -> None:
     if s.tx.review_flags:
         s.set(review_flags=(), reviewed_by=e.operator)
+
+
+def _operator_record_refund(s: _Step, e: ev.OperatorRecordRefund) -> None:
+    """Book a refund the operator made at the acquirer. More than is due, no acquirer's
+    reference or one already booked is ignored (the service refuses it before it gets here)."""
+    tx = s.tx
+    reference = e.acquirer_reference.strip()
+    if not reference or any(p.acquirer_reference == reference for p in tx.refund_payments):
+        return
+    if not 0 < e.amount_minor <= tx.refund_due_minor:
+        return
+    payment = RefundPayment(e.amount_minor, reference, e.operator, s.now)
+    s.set(refund_payments=(*tx.refund_payments, payment))
+    s.emit(fx.IssueCreditNote(tx.reference, len(tx.refund_payments), e.amount_minor))
 
 
 # --- terminal --------------------------------------------------------------------------------
@@ -573,10 +614,10 @@ def _cdr_received(s: _Step, e: ev.CdrReceived) -> None:
     if e.credit:
         if e.credit_reference_id != tx.cdr_id or tx.cdr_id is None:
             s.flag("credit_unlinked")
-        elif all(c.cdr_id != e.cdr_id for c in tx.credits):
+        elif all(c.cdr_id != e.cdr_id for c in tx.credits):  # a repeated push counts once
             s.set(credits=(*tx.credits, Credit(e.cdr_id, tx.cdr_id, e.total_minor)))
             s.flag("credit_cdr")
-        return
+        return  # `_settle_credits` acts on it
     if tx.cdr_id is not None:
         if tx.cdr_id != e.cdr_id:
             s.flag("second_cdr")
@@ -595,6 +636,72 @@ def _cdr_received(s: _Step, e: ev.CdrReceived) -> None:
             s.flag("cdr_differs_from_capture")
     elif e.total_minor > 0:
         s.flag("cdr_without_hold")
+
+
+def _settle_credits(s: _Step) -> None:
+    """Act on the credit CDRs not yet settled, as far as the money allows now:
+    - captured: a refund due of what the driver paid beyond the price less all credits;
+    - the capture is decided but not under way (failed, waiting for its retry or an operator)
+      and its outcome is known: the credit lowers the amount to capture (zero releases);
+    - no hold, or it is being or was released: nothing was charged, nothing to give back;
+    - otherwise (capture under way, or its outcome unknown): wait for the outcome."""
+    tx = s.tx
+    if all(c.settled for c in tx.credits):
+        return
+    if tx.captures:
+        _credits_to_refunds(s)
+    elif _capture_waiting(tx):
+        _credits_lower_capture(s)
+    elif s.state in (S.RELEASING, S.RELEASED) or not _has_hold(tx):
+        s.set(credits=tuple(dataclasses.replace(c, settled=True) for c in tx.credits))
+
+
+def _capture_waiting(tx: TxState) -> bool:
+    """A capture amount is decided, and no capture is on its way to the terminal."""
+    return (
+        tx.state in (S.CAPTURE_FAILED, S.NEEDS_ATTENTION)
+        and tx.captures == 0
+        and tx.capture_amount_minor is not None
+        and tx.failure is None
+        and not tx.uncertain
+    )
+
+
+def _credits_to_refunds(s: _Step) -> None:
+    """The driver gets back what they paid beyond the price less the credits. That is the
+    credit itself, unless the capture was capped at the hold: then they paid less than the
+    price, and only what exceeds the lowered price is theirs."""
+    tx = s.tx
+    price = tx.captured_minor if tx.amount_due_minor is None else tx.amount_due_minor
+    refunds, credits, credited = list(tx.refunds), [], 0
+    for credit in tx.credits:
+        credited += credit.credited_minor
+        if not credit.settled:
+            still_owed = max(price - credited, 0)
+            room = tx.captured_minor - still_owed - sum(r.amount_minor for r in refunds)
+            amount = min(credit.credited_minor, room)
+            if amount > 0:
+                refunds.append(Refund(credit.cdr_id, amount))
+            credit = dataclasses.replace(credit, settled=True)
+        credits.append(credit)
+    s.set(credits=tuple(credits), refunds=tuple(refunds))
+    if len(refunds) > len(tx.refunds):
+        s.flag("refund_due")
+
+
+def _credits_lower_capture(s: _Step) -> None:
+    tx = s.tx
+    amount, credits = tx.capture_amount_minor or 0, []
+    for credit in tx.credits:
+        if not credit.settled:
+            deducted = min(credit.credited_minor, amount)
+            amount -= deducted
+            credit = dataclasses.replace(credit, settled=True, deducted_minor=deducted)
+        credits.append(credit)
+    s.set(credits=tuple(credits), capture_amount_minor=amount)
+    if amount == 0:
+        s.set(capture_amount_minor=None)
+        s.release("nothing_to_charge")
 
 
 def _advice_sent(s: _Step, _e: ev.AdviceSent) -> None:
@@ -653,6 +760,13 @@ def _receipt_failed(s: _Step, _e: ev.ReceiptFailed) -> None:
 def _voucher_issued(s: _Step, e: ev.VoucherIssued) -> None:
     if s.state == S.RELEASED and s.tx.voucher_number is None:
         s.set(voucher_number=e.number)
+
+
+def _credit_note_issued(s: _Step, e: ev.CreditNoteIssued) -> None:
+    payments = list(s.tx.refund_payments)
+    if 0 <= e.index < len(payments) and payments[e.index].credit_note_number is None:
+        payments[e.index] = dataclasses.replace(payments[e.index], credit_note_number=e.number)
+        s.set(refund_payments=tuple(payments))
 
 
 # --- timers ----------------------------------------------------------------------------------
@@ -751,6 +865,7 @@ _HANDLERS: dict[type[ev.Event], Callable[[_Step, Any], None]] = {
     ev.OperatorRetryCapture: _operator_retry_capture,
     ev.OperatorRelease: _operator_release,
     ev.OperatorMarkReviewed: _operator_mark_reviewed,
+    ev.OperatorRecordRefund: _operator_record_refund,
     ev.TerminalStatus: _terminal_status,
     ev.PreauthApproved: _preauth_approved,
     ev.PreauthDeclined: _preauth_declined,
@@ -770,5 +885,6 @@ _HANDLERS: dict[type[ev.Event], Callable[[_Step, Any], None]] = {
     ev.ReceiptIssued: _receipt_issued,
     ev.ReceiptFailed: _receipt_failed,
     ev.VoucherIssued: _voucher_issued,
+    ev.CreditNoteIssued: _credit_note_issued,
     ev.TimerFired: _timer_fired,
 }

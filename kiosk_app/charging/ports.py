@@ -191,6 +191,11 @@ class Receipts(Protocol):
 
     def issue_voucher(self, tx: TxState) -> str: ...
 
+    def issue_credit_note(self, tx: TxState, index: int, amount_minor: int) -> str:
+        """The credit note for refund payment `index` of `amount_minor`; its number.
+        Idempotent per transaction and index."""
+        ...
+
 
 @dataclass
 class Ports:

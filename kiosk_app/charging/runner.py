@@ -61,6 +61,7 @@ EFFECT_TYPES: dict[str, type[fx.Effect]] = {
         fx.SendAdvice,
         fx.IssueReceipt,
         fx.IssueVoucher,
+        fx.IssueCreditNote,
     )
 }
 OPTIMISTIC_RETRIES = 8
@@ -484,6 +485,15 @@ def _issue_voucher(runner: Runner, tx: TxState, _e: fx.IssueVoucher) -> Outcome:
         return f"voucher failed: {exc}"
 
 
+def _issue_credit_note(runner: Runner, tx: TxState, e: fx.IssueCreditNote) -> Outcome:
+    try:
+        number = runner.ports.receipts.issue_credit_note(tx, e.index, e.amount_minor)
+    except Exception as exc:
+        log.exception("credit note for %s failed", tx.reference)
+        return f"credit note failed: {exc}"
+    return ev.CreditNoteIssued(e.index, number)
+
+
 _ACTIONS: dict[type[fx.Effect], Callable[[Runner, TxState, Any], Outcome]] = {
     fx.Preauthorise: _preauthorise,
     fx.Capture: _capture,
@@ -495,6 +505,7 @@ _ACTIONS: dict[type[fx.Effect], Callable[[Runner, TxState, Any], Outcome]] = {
     fx.SendAdvice: _send_advice,
     fx.IssueReceipt: _issue_receipt,
     fx.IssueVoucher: _issue_voucher,
+    fx.IssueCreditNote: _issue_credit_note,
 }
 
 
@@ -528,6 +539,7 @@ def _project(row: ChargingTransaction, tx: TxState) -> None:
     row.review_flags = ",".join(tx.review_flags)[:255]
     row.needs_review = bool(tx.review_flags)
     row.receipt_number = tx.receipt_number
+    row.refund_due_minor = tx.refund_due_minor
     row.snapshot = codec.dump(tx)
     row.updated_at = tx.updated_at or tx.created_at
 

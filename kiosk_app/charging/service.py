@@ -41,6 +41,15 @@ class NotServed(LookupError):
     """This kiosk does not serve that EVSE (or the kiosk is unknown)."""
 
 
+class RefundRefused(ValueError):
+    """A refund that cannot be recorded; `field` names the input at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
 @dataclass(frozen=True)
 class DisplayLine:
     seq: int
@@ -232,6 +241,29 @@ class ChargingService:
     def mark_reviewed(self, reference: str, operator: str, note: str = "") -> State:
         event = ev.OperatorMarkReviewed(operator, note)
         return self.runner.apply(reference, event, actor=operator).state
+
+    def record_refund(
+        self, reference: str, operator: str, amount_minor: int, acquirer_reference: str
+    ) -> TxState:
+        """Record a refund the operator executed at the acquirer; the driver then gets a credit
+        note. RefundRefused when that much is not due, or the acquirer's reference is missing or
+        already recorded (a second submit of the same refund)."""
+        acquirer_reference = acquirer_reference.strip()
+        if not acquirer_reference:
+            raise RefundRefused("acquirer_reference", "the acquirer's reference is required")
+        tx = self.runner.load(reference)
+        if any(p.acquirer_reference == acquirer_reference for p in tx.refund_payments):
+            raise RefundRefused("acquirer_reference", "this refund is recorded already")
+        if not 0 < amount_minor <= tx.refund_due_minor:
+            raise RefundRefused(
+                "amount", f"must be more than 0 and at most the {tx.refund_due_minor} due"
+            )
+        event = ev.OperatorRecordRefund(operator, amount_minor, acquirer_reference)
+        tx = self.runner.apply(reference, event, actor=operator)
+        if not any(p.acquirer_reference == acquirer_reference for p in tx.refund_payments):
+            # Another operator recorded a refund meanwhile; the machine refused this one.
+            raise RefundRefused("amount", f"must be at most the {tx.refund_due_minor} due")
+        return tx
 
     def end_of_day(self, kiosk_id: str, operator: str) -> int:
         """Ask for the end-of-day of `kiosk_id`'s terminal; the worker driving it performs it.

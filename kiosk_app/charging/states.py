@@ -131,11 +131,40 @@ class Timer:
 
 @dataclass(frozen=True)
 class Credit:
-    """A credit CDR, linked to the CDR it corrects."""
+    """A credit CDR, linked to the CDR it corrects. `total_minor` is as the CPO sent it
+    (negative); `settled` once it lowered the capture, became a refund due, or found nothing
+    captured to give back (see `machine._settle_credits`)."""
 
     cdr_id: str
     original_cdr_id: str
     total_minor: int
+    settled: bool = False
+    deducted_minor: int = 0  # taken off the capture before the capture was sent
+
+    @property
+    def credited_minor(self) -> int:
+        """What the CPO gives back, as a positive amount (a positive "credit" gives nothing)."""
+        return max(-self.total_minor, 0)
+
+
+@dataclass(frozen=True)
+class Refund:
+    """Money owed back to the card after the capture, because of the credit CDR
+    `credit_cdr_id` (one refund due per credit CDR; the credit names the original CDR)."""
+
+    credit_cdr_id: str
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class RefundPayment:
+    """A refund an operator executed at the acquirer, recorded in the back office."""
+
+    amount_minor: int
+    acquirer_reference: str
+    operator: str
+    recorded_at: datetime
+    credit_note_number: str | None = None  # the driver's credit note, once issued
 
 
 @dataclass(frozen=True)
@@ -160,6 +189,8 @@ class TxState:
     released_minor: int = 0
     captures: int = 0  # successful captures; never more than one
     capture_amount_minor: int | None = None  # the amount of the capture under way
+    # what the driver owed when the capture was decided, before capping at the hold
+    amount_due_minor: int | None = None
     reservation: Reservation | None = None
     # session
     session_id: str | None = None
@@ -176,6 +207,8 @@ class TxState:
     our_total_minor: int | None = None
     cross_check: str | None = None  # match | mismatch | unchecked
     credits: tuple[Credit, ...] = ()
+    refunds: tuple[Refund, ...] = ()  # owed back after the capture
+    refund_payments: tuple[RefundPayment, ...] = ()  # executed and recorded
     receipt_number: str | None = None
     receipt_link: str | None = None
     receipt_total_minor: int | None = None
@@ -193,6 +226,21 @@ class TxState:
 
     def timer_due(self, kind: TimerKind) -> datetime | None:
         return next((t.due_at for t in self.timers if t.kind == kind), None)
+
+    @property
+    def refund_owed_minor(self) -> int:
+        """Everything the credit CDRs made us owe back after the capture."""
+        return sum(r.amount_minor for r in self.refunds)
+
+    @property
+    def refunded_minor(self) -> int:
+        """Everything recorded as paid back to the card."""
+        return sum(p.amount_minor for p in self.refund_payments)
+
+    @property
+    def refund_due_minor(self) -> int:
+        """Owed back and not yet recorded as paid: what the operator still has to refund."""
+        return self.refund_owed_minor - self.refunded_minor
 
     @property
     def open_hold_minor(self) -> int:

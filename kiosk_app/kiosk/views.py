@@ -30,10 +30,11 @@ from flask import (
     url_for,
 )
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from kiosk_app.config import KioskConfig
 from kiosk_app.i18n import LANGUAGES, NATIVE_NAMES
-from kiosk_app.kiosk import data, formatting, messages
+from kiosk_app.kiosk import data, formatting, messages, speech
 from kiosk_app.kiosk.data import KioskRefusal
 from kiosk_app.kiosk.viewmodels import (
     ChargingView,
@@ -105,6 +106,7 @@ def _page_context() -> dict[str, Any]:
         "languages": [(code, NATIVE_NAMES[code]) for code in LANGUAGES],
         "idle_timeout_ms": ui.idle_timeout_s * 1000,
         "idle_paused_on": IDLE_PAUSED_ON,
+        "speech_max_chars": speech.MAX_CHARS,
         "poll_interval_ms": ui.poll_interval_ms,
         "prompt_text": messages.prompt_text,
         "explain": messages.explain,
@@ -198,6 +200,31 @@ def _safe_next(target: str) -> str:
     if target.startswith(prefix) and "//" not in target and "\\" not in target:
         return target
     return prefix
+
+
+@bp.get("/speech")
+def speak() -> Response | tuple[Response, int]:
+    """`?text=…&lang=…` spoken, as `audio/wav` (the "Read aloud" control of every screen).
+
+    An unknown or missing `lang` is the driver's language. Errors are JSON, never an HTML page:
+    the caller is an audio element, and the screen works on without sound.
+    """
+    text = speech.normalise(request.args.get("text", ""))
+    if not text:
+        return _speech_error("text: required, the words to speak", 400)
+    if len(text) > speech.MAX_CHARS:
+        return _speech_error(f"text: at most {speech.MAX_CHARS} characters", 400)
+    language = request.args.get("lang", "")
+    try:
+        audio = speech.wav(text, language if language in LANGUAGES else g.language)
+    except speech.SpeechUnavailable as exc:
+        log.warning("speech output unavailable: %s", exc)
+        return _speech_error("speech output is not available on this kiosk", 503)
+    return Response(audio, mimetype="audio/wav")
+
+
+def _speech_error(message: str, code: int) -> tuple[Response, int]:
+    return jsonify(error=HTTP_STATUS_CODES[code], message=message), code
 
 
 # --- screens on engine data ---------------------------------------------------------------------

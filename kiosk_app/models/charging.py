@@ -47,6 +47,9 @@ class ChargingTransaction(Base):
     review_flags: Mapped[str] = mapped_column(sa.String(255), default="")
     needs_review: Mapped[bool] = mapped_column(default=False, index=True)
     receipt_number: Mapped[str | None] = mapped_column(sa.String(64))
+    # Owed back to the card after a credit CDR and not yet recorded as refunded (> 0: listed
+    # in the back office's refunds due).
+    refund_due_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
     last_seq: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)

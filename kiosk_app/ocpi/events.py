@@ -53,6 +53,8 @@ class SessionUpdated:
     start: datetime
     end: datetime | None
     last_updated: datetime
+    # Charging power now, from the charging periods (`ocpi.power`); None = not known.
+    power_kw: Decimal | None = None
 
 
 @dataclass(frozen=True)

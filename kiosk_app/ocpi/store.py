@@ -34,6 +34,7 @@ from kiosk_app.ocpi.events import (
 )
 from kiosk_app.ocpi.money import to_minor
 from kiosk_app.ocpi.objects import ci
+from kiosk_app.ocpi.power import live_power_kw
 
 
 def _same_id(path_value: str, body: dict[str, Any], key: str) -> None:
@@ -339,6 +340,7 @@ def _save_session(
             start=session.start,
             end=session.end,
             last_updated=session.last_updated,
+            power_kw=live_power_kw(session.status, session.fields.get("charging_periods") or []),
         )
     ]
 

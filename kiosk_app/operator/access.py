@@ -45,6 +45,7 @@ ACTIONS = {
     "transaction.stop_session": "Session stop requested",
     "transaction.mark_reviewed": "Transaction marked as reviewed",
     "transaction.reissue_receipt_link": "Receipt link reissued",
+    "transaction.record_refund": "Refund recorded",
     "receipt.cancel": "Cancellation receipt issued",
     "receipt.export": "Receipts exported",
     "receipt.view_pdf": "Receipt PDF viewed",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from kiosk_app import receipting
 from kiosk_app.charging.service import ChargingService
+from kiosk_app.charging.states import TxState
 from kiosk_app.config import Config
 from kiosk_app.models.receipts import ReceiptRecord
 from kiosk_app.operator.access import Actor, audit
@@ -85,6 +86,31 @@ def act_on_transaction(
     return before, after
 
 
+def record_refund(
+    session: Session,
+    service: ChargingService,
+    reference: str,
+    actor: Actor,
+    amount_minor: int,
+    acquirer_reference: str,
+) -> TxState:
+    """Record a refund made at the acquirer through the engine; audit it. RefundRefused."""
+    end_request_transaction(session)
+    tx = service.record_refund(reference, actor.name, amount_minor, acquirer_reference)
+    audit(
+        session,
+        actor,
+        "transaction.record_refund",
+        "transaction",
+        reference,
+        amount_minor=amount_minor,
+        currency=tx.currency,
+        acquirer_reference=acquirer_reference.strip(),
+        refund_due_after=tx.refund_due_minor,
+    )
+    return tx
+
+
 def end_request_transaction(session: Session) -> None:
     """Commit the request's transaction (open since the login check) before the engine
     commits its own: SQLite lets one writer at a time, and the request would hold the lock.
@@ -93,13 +119,14 @@ def end_request_transaction(session: Session) -> None:
 
 
 def transaction_receipt(session: Session, reference: str) -> ReceiptRecord | None:
-    """The transaction's current receipt or voucher (not a cancellation, not cancelled)."""
+    """The transaction's current receipt or voucher (not a cancellation or credit note, not
+    cancelled): the record whose link the driver holds."""
     cancelled = sa.select(ReceiptRecord.original_id).where(ReceiptRecord.original_id.is_not(None))
     return session.scalar(
         sa.select(ReceiptRecord)
         .where(
             ReceiptRecord.transaction_reference == reference,
-            ReceiptRecord.kind != "cancellation",
+            ReceiptRecord.kind.not_in(("cancellation", "credit_note")),
             ReceiptRecord.id.not_in(cancelled),
         )
         .order_by(ReceiptRecord.id.desc())

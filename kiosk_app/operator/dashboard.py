@@ -25,7 +25,7 @@ FAILED_START = ("start_rejected", "start_failed", "start_timeout", "no_plugin")
 
 @dataclass(frozen=True)
 class Attention:
-    kind: str  # old_hold | failed_capture | cdr_mismatch | terminal_offline
+    kind: str  # old_hold | failed_capture | cdr_mismatch | refund_due | terminal_offline
     text: str
     reference: str | None = None  # the transaction, when there is one
 
@@ -95,6 +95,11 @@ def needs_attention(session: Session, kiosks: list[str], now: datetime) -> list[
     for row in session.scalars(mismatches.order_by(t.created_at)):
         text = f"CDR total differs from our tariff at {row.kiosk_id}"
         items.append(Attention("cdr_mismatch", text, row.reference))
+    refunds = sa.select(t).where(t.refund_due_minor > 0)
+    for row in session.scalars(refunds.order_by(t.updated_at)):
+        due = money.to_major(row.refund_due_minor, row.currency)
+        text = f"Refund of {due} {row.currency} due after a credit CDR at {row.kiosk_id}"
+        items.append(Attention("refund_due", text, row.reference))
     leases = {lease.kiosk_id: lease for lease in session.scalars(sa.select(TerminalLease))}
     for kiosk in kiosks:
         lease = leases.get(kiosk)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     PasswordField,
     SelectChoice,
@@ -146,3 +147,21 @@ class ExportForm(FlaskForm):
 
 class NoteForm(FlaskForm):
     note = TextAreaField("Note", validators=[Optional(), Length(max=500)])
+
+
+class RefundForm(FlaskForm):
+    """An operator records a refund executed at the acquirer (merchant portal)."""
+
+    amount = AmountField("Amount refunded", validators=[DataRequired()])
+    acquirer_reference = StringField(
+        "Acquirer's refund reference",
+        validators=[DataRequired(), Length(max=64), Regexp(r"^[ -~]+$", message="Use ASCII only.")],
+    )
+    confirmed = BooleanField(
+        "I refunded this amount to the card at the acquirer.",
+        validators=[DataRequired(message="Confirm that the refund was made at the acquirer.")],
+    )
+
+    def validate_amount(self, field: AmountField) -> None:
+        if field.minor is not None and field.minor <= 0:
+            raise ValidationError("The amount must be more than 0.")

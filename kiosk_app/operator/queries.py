@@ -104,6 +104,22 @@ def search_transactions(
     return Page(list(rows), page, PER_PAGE, total)
 
 
+def refunds_due(session: Session, page: int = 1) -> Page[TxState]:
+    """One page of the transactions with money still owed back to the card, oldest first
+    (the longest-waiting driver comes first)."""
+    t = ChargingTransaction
+    condition = t.refund_due_minor > 0
+    total = session.scalar(sa.select(sa.func.count()).select_from(t).where(condition)) or 0
+    rows = session.scalars(
+        sa.select(t)
+        .where(condition)
+        .order_by(t.updated_at, t.id)
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    )
+    return Page([codec.load(TxState, row.snapshot) for row in rows], page, PER_PAGE, total)
+
+
 @dataclass(frozen=True)
 class ReceiptView:
     record: ReceiptRecord
@@ -111,6 +127,12 @@ class ReceiptView:
     kind: str
     ocmf_checks: list[str]  # one verification status per signed meter record
     cancelled: bool
+
+    @property
+    def cancellable(self) -> bool:
+        """Only a sale can be cancelled: a voucher records that nothing was sold, and a
+        cancellation or credit note is itself the correction."""
+        return self.kind == "receipt" and not self.cancelled
 
 
 @dataclass(frozen=True)

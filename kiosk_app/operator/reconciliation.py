@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -101,7 +102,7 @@ def reconcile(session: Session, day: date, timezone: str, kiosks: list[str]) -> 
                 row.card_brand,
                 row.card_last4,
                 row.captured_minor,
-                row.snapshot.get("cdr_total_minor"),
+                _cpo_total(row.snapshot),
                 at,
             )
         )
@@ -185,3 +186,13 @@ def _compare(kiosk: KioskDay) -> None:
                     (capture.reference,),
                 )
             )
+
+
+def _cpo_total(snapshot: dict[str, Any]) -> int | None:
+    """What the CPO billed for the capture: the CDR total, less what its credit CDRs took off
+    the capture before it was sent (a credit after the capture is a refund, made at the
+    acquirer, which the terminal never sees)."""
+    total = snapshot.get("cdr_total_minor")
+    if total is None:
+        return None
+    return total - sum(c.get("deducted_minor", 0) for c in snapshot.get("credits", []))

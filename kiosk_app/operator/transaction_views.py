@@ -18,7 +18,7 @@ from wtforms import SelectChoice
 
 from kiosk_app import db, receipt_export, receipting
 from kiosk_app.charging import EXTENSION as CHARGING
-from kiosk_app.charging.service import ChargingService
+from kiosk_app.charging.service import ChargingService, RefundRefused
 from kiosk_app.config import Config
 from kiosk_app.models.receipts import ReceiptRecord
 from kiosk_app.operator import actions, bp, queries, security
@@ -28,6 +28,7 @@ from kiosk_app.operator.forms import (
     ExportForm,
     NoteForm,
     ReceiptFilterForm,
+    RefundForm,
     SearchForm,
     TransactionFilterForm,
 )
@@ -148,6 +149,52 @@ def transaction_reissue_link(ref: str) -> View:
     )
 
 
+# --- refunds ---------------------------------------------------------------------------------
+
+
+@bp.get("/refunds")
+def refunds() -> View:
+    page_number = request.args.get("page", 1, type=int)
+    if page_number < 1:
+        abort(400, description="page: must be 1 or more.")
+    page = queries.refunds_due(db.session(), page_number)
+    return render_template("operator/refunds.html", page=page)
+
+
+@bp.route("/transactions/<ref>/record-refund", methods=["GET", "POST"])
+@admin_required
+def transaction_record_refund(ref: str) -> View:
+    detail = _transaction_or_404(ref)
+    form = RefundForm()
+    if form.validate_on_submit():
+        assert form.amount.minor is not None  # DataRequired and the field's own parsing
+        try:
+            tx = actions.record_refund(
+                db.session(),
+                _engine(),
+                ref,
+                security.acting_user(),
+                form.amount.minor,
+                form.acquirer_reference.data or "",
+            )
+        except RefundRefused as exc:
+            getattr(form, exc.field).errors.append(_refusal(exc, detail))
+        else:
+            amount = format_money(form.amount.minor, tx.currency)
+            flash(f"Refund of {amount} recorded; the driver gets a credit note.", "success")
+            return redirect(url_for("operator.transaction", ref=ref))
+    status = 400 if form.is_submitted() else 200
+    page = render_template("operator/refund_form.html", form=form, detail=detail, tx=detail.tx)
+    return page, status
+
+
+def _refusal(exc: RefundRefused, detail: queries.TransactionDetail) -> str:
+    if exc.field == "amount":
+        due = format_money(detail.tx.refund_due_minor, detail.tx.currency)
+        return f"The amount must be more than 0 and at most the {due} due."
+    return exc.message[:1].upper() + exc.message[1:] + "."
+
+
 # --- receipts --------------------------------------------------------------------------------
 
 
@@ -204,11 +251,11 @@ def receipt_pdf(receipt_id: int) -> Response:
 @admin_required
 def receipt_cancel(receipt_id: int) -> View:
     view = _receipt_or_404(receipt_id)
-    if view.cancelled or view.kind == "cancellation":
+    if not view.cancellable:
         abort(
             409,
-            description=f"Receipt {view.number} cannot be cancelled: it is a "
-            "cancellation or was cancelled already.",
+            description=f"Receipt {view.number} cannot be cancelled: it is a voucher, a "
+            "cancellation or a credit note, or was cancelled already.",
         )
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -301,6 +348,8 @@ def _offered(detail: queries.TransactionDetail) -> set[str]:
         offered.add("mark-reviewed")
     if any(r.kind != "cancellation" and not r.cancelled for r in detail.receipts):
         offered.add("reissue-link")
+    if tx.refund_due_minor > 0:
+        offered.add("record-refund")
     return offered
 
 

@@ -250,6 +250,7 @@ class ScriptedReceipts:
     def __init__(self) -> None:
         self.issued: dict[str, IssuedReceipt] = {}
         self.vouchers: dict[str, str] = {}
+        self.credit_notes: dict[tuple[str, int], str] = {}
         self.fail_next = 0
 
     def issue_receipt(self, tx: TxState) -> IssuedReceipt:
@@ -265,6 +266,9 @@ class ScriptedReceipts:
 
     def issue_voucher(self, tx: TxState) -> str:
         return self.vouchers.setdefault(tx.reference, f"V-{len(self.vouchers) + 1}")
+
+    def issue_credit_note(self, tx: TxState, index: int, amount_minor: int) -> str:
+        return self.credit_notes.setdefault((tx.reference, index), f"CN-{index}-{amount_minor}")
 
 
 def make_ports(config: Config) -> Ports:

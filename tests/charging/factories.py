@@ -79,6 +79,8 @@ CHARGED = (
     cdr(),
 )
 
+CREDIT = ev.CdrReceived("CR-1", -1234, credit=True, credit_reference_id="CDR-1")
+
 
 def _script_until_attention(tx: TxState, failure: ev.Event) -> Iterator[TxState]:
     """Fail the current terminal command until the machine hands over to an operator."""
@@ -99,6 +101,17 @@ def reachable() -> list[TxState]:
         (new_tx(), (ev.Pay(), ev.TerminalUncertain("link lost"), ev.HoldChecked(None))),
         (new_tx(), (*START, ev.CommandResponded(ev.Command.START_SESSION, None, error="500"))),
         (new_tx(), (*CHARGED, ev.Captured(1234), ev.ReceiptIssued("K1-1", "https://r/x", 1234))),
+        (
+            new_tx(),
+            (
+                *CHARGED,
+                ev.Captured(1234),
+                ev.ReceiptIssued("K1-1", "https://r/x", 1234),
+                CREDIT,
+                ev.OperatorRecordRefund("olga", 200, "ACQ-1"),
+                ev.CreditNoteIssued(0, "K1-2"),
+            ),
+        ),
         (
             new_tx(advice_required=True),
             (
@@ -175,6 +188,9 @@ def sample_events(tx: TxState) -> list[ev.Event]:
         ev.ReceiptIssued("K1-9", "https://r/9", tx.captured_minor + 1),
         ev.ReceiptFailed("disk full"),
         ev.VoucherIssued("V-1"),
+        ev.OperatorRecordRefund("olga", 100, "ACQ-9"),
+        ev.OperatorRecordRefund("olga", tx.refund_due_minor + 1, "ACQ-8"),
+        ev.CreditNoteIssued(0, "K1-7"),
         cdr(),
         cdr(total=0, cdr_id="CDR-0", ours=0),
         cdr(total=HOLD * 3, cdr_id="CDR-BIG", ours=HOLD * 2),

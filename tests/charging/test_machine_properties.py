@@ -154,6 +154,11 @@ class EngineWorld(RuleBasedStateMachine):
     def operator(self, action: ev.Event) -> None:
         self.send(action)
 
+    @rule(amount=st.integers(-1, HOLD), reference=st.sampled_from(["ACQ-1", "ACQ-2", " "]))
+    def refund(self, amount: int, reference: str) -> None:
+        """An operator records a refund made at the acquirer (too much, twice, or blank)."""
+        self.send(ev.OperatorRecordRefund("op", amount, reference))
+
     @precondition(lambda self: self.terminal)
     @rule(
         outcome=st.sampled_from(
@@ -273,6 +278,8 @@ class EngineWorld(RuleBasedStateMachine):
         assert captured == tx.captured_minor
         if tx.state in (State.RECEIPT_ISSUED, State.ADVICE_SENT):
             assert tx.receipt_total_minor == tx.captured_minor
+        assert all(c.settled for c in tx.credits), "a credit CDR was never acted on"
+        assert tx.refunded_minor <= tx.refund_owed_minor <= tx.captured_minor
 
     def settle(self) -> None:
         """Answer everything successfully, end any session, fire timers, let an operator act."""

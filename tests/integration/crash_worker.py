@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -52,7 +53,21 @@ def arm(engine: sa.Engine, crash_at: int) -> None:
                 os.kill(os.getpid(), signal.SIGKILL)
 
 
+def die_with_parent() -> None:
+    """Exit when the test process is gone (killed by a timeout or by hand): an orphaned worker
+    would go on driving a terminal and loading the machine."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main() -> None:
+    die_with_parent()
     config = config_module.load()
     database = Database(config.database.url)
     if os.environ.get("KIOSK_CRASH_AT"):

@@ -53,7 +53,9 @@ class Harness:
         worker = subprocess.Popen(
             [sys.executable, VICTIM], env=env, cwd=REPO, stdout=subprocess.PIPE, text=True
         )
-        assert worker.stdout.readline().strip() == "worker running"
+        if worker.stdout.readline().strip() != "worker running":
+            _stop(worker)
+            raise AssertionError("the worker did not start")
         return worker
 
     def start_worker(self, crash_at: int | None) -> None:

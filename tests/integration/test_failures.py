@@ -177,13 +177,18 @@ def test_cpo_answers_500_to_stop_session(stack):
     assert [bool(s.get("error")) for s in stops] == [True, False]
 
 
-def test_credit_cdr_is_linked_to_its_original_and_changes_no_money(stack):
+def test_a_credit_cdr_during_the_capture_becomes_a_refund_due(stack):
+    # The simulator credits the whole CDR right after it: the capture is already on its way
+    # to the terminal, so the credit cannot lower it; once captured it is owed back.
     stack.cpo.configure(credit_cdr=True)
     reference = _pay(stack)
     stack.wait_for(reference, lambda tx: tx.kwh > 0)
     stack.service.stop(reference)
-    tx = stack.wait_for(reference, lambda tx: bool(tx.credits) and tx.state in FINAL)
+    tx = stack.wait_for(reference, lambda tx: bool(tx.refunds) and tx.state in FINAL)
     (credit,) = tx.credits
     assert (credit.original_cdr_id, credit.total_minor) == (tx.cdr_id, -tx.captured_minor)
-    assert "credit_cdr" in tx.review_flags
+    assert [(r.credit_cdr_id, r.amount_minor) for r in tx.refunds] == [
+        (credit.cdr_id, tx.captured_minor)
+    ]
+    assert {"credit_cdr", "refund_due"} <= set(tx.review_flags)
     _charged(stack, reference)

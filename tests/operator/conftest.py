@@ -18,7 +18,7 @@ from charging.doubles import (
     StaticDirectory,
     charge_once,
 )
-from operator_helpers import PASSWORD, login
+from operator_helpers import MAX_FAILED, PASSWORD, login
 
 from kiosk_app.charging import EXTENSION as CHARGING
 from kiosk_app.charging.ports import Ports
@@ -28,7 +28,6 @@ from kiosk_app.config import Config, KioskConfig, OperatorUiConfig
 from kiosk_app.models.operator import OperatorUser
 from kiosk_app.operator import access
 
-MAX_FAILED = 3
 # The application's own hasher, kept before the fixture below swaps it.
 PRODUCTION_HASHER = access._hasher
 # Still argon2id, at a cost that lets the suite log in hundreds of times in seconds.

@@ -14,6 +14,7 @@ from kiosk_app.operator import access
 from receipts.sample import sample_receipt
 
 PASSWORD = "correct horse battery"
+MAX_FAILED = 3  # failed logins before the lockout, in the fixtures' configuration
 # For input-validation tests whose outcome does not depend on the database: one backend is enough.
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -5,11 +5,13 @@ axe-core on every page (no serious or critical violation)."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from operator_helpers import PASSWORD, issue_receipt
 from playwright.sync_api import Page, expect
 
+from kiosk_app.charging.ports import RemoteCdr
 from kiosk_app.charging.worker import Worker
 from kiosk_app.operator import access
 
@@ -139,3 +141,35 @@ def test_every_back_office_page_passes_axe(page: Page, app, seeded, check_access
     page.goto("/operator/?until=2026-11-21")
     expect(page.locator("svg.chart")).to_have_count(5)
     check_accessibility(page)
+
+
+def test_record_a_refund_from_the_refunds_due_list(
+    page: Page, app, seeded, backoffice, check_accessibility
+):
+    ref = str(seeded["settled"])
+    credit = RemoteCdr(ref, f"CR-{ref}", Decimal("-1.20"), Decimal(0), True, f"CDR-{ref}")
+    backoffice.service.on_cdr(credit)
+    log_in(page)
+    page.get_by_role("link", name="Refunds").click()
+    expect(page.get_by_role("heading", level=1, name="Refunds due")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_role("link", name=re.compile(ref[:8])).click()
+    expect(page.get_by_role("heading", name="Credits and refunds")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_role("link", name="Record a refund").click()
+    page.get_by_label("Amount refunded").fill("1.50")
+    page.get_by_label("Acquirer's refund reference").fill("RF-42")
+    page.get_by_role("button", name="Record the refund").click()
+    expect(page.locator("#confirmed-error")).to_contain_text("Confirm")
+    check_accessibility(page)
+    page.get_by_label("I refunded this amount to the card at the acquirer.").check()
+    page.get_by_role("button", name="Record the refund").click()
+    expect(page.locator("#amount-error")).to_contain_text("at most the 1.20 EUR due")
+    check_accessibility(page)
+    page.get_by_label("Amount refunded").fill("1.20")
+    page.get_by_role("button", name="Record the refund").click()
+    expect(page.get_by_text("Refund of 1.20 EUR recorded")).to_be_visible()
+    backoffice.settle()
+    tx = backoffice.runner.load(ref)
+    assert (tx.refunded_minor, tx.refund_due_minor) == (120, 0)
+    assert tx.refund_payments[0].acquirer_reference == "RF-42"

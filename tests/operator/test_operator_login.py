@@ -6,8 +6,15 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import MAX_FAILED
-from operator_helpers import PASSWORD, SQLITE_ONLY, audit_entries, csrf_token, get_user, login
+from operator_helpers import (
+    MAX_FAILED,
+    PASSWORD,
+    SQLITE_ONLY,
+    audit_entries,
+    csrf_token,
+    get_user,
+    login,
+)
 
 from kiosk_app.operator.security import LAST_SEEN
 

@@ -4,6 +4,7 @@ is the very text `kiosk receipts export` writes."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -14,8 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from operator_helpers import audit_entries, csrf_token, issue_receipt
 
-from kiosk_app import receipt_export
-from receipts.model import ChargePoint
+from kiosk_app import receipt_export, receipting
+from kiosk_app.models.receipts import ReceiptRecord
+from receipts.model import ChargePoint, Kind
+from receipts.sample import sample_receipt
 
 
 def local_today(app) -> date:  # type: ignore[no-untyped-def]
@@ -106,3 +109,23 @@ def test_a_bad_export_range_is_refused_with_the_field_named(admin_client):
     )
     assert response.status_code == 400
     assert "The end date must not be before the start date." in response.get_data(as_text=True)
+
+
+def test_a_voucher_cannot_be_cancelled(app, admin_client, backoffice):
+    ref = backoffice.charging()
+    draft = sample_receipt("DE", "en")
+    voucher = dataclasses.replace(
+        draft, kind=Kind.NOTHING_CHARGED, transaction_reference=ref, lines=(), vat=(), metering=None
+    )
+    with app.extensions["kiosk.db"].session() as session:
+        record_id = receipting.issue(session, voucher, app.config["KIOSK"]).record.id
+        session.commit()
+    detail = admin_client.get(f"/operator/receipts/{record_id}").get_data(as_text=True)
+    assert "Issue a cancellation receipt" not in detail
+    url = f"/operator/receipts/{record_id}/cancel"
+    response = admin_client.post(url, data={"csrf_token": csrf_token(admin_client, "/operator/")})
+    assert response.status_code == 409
+    assert "it is a voucher" in response.get_data(as_text=True)
+    assert audit_entries(app, "receipt.cancel") == []
+    with app.extensions["kiosk.db"].session() as session, pytest.raises(receipting.ReceiptRefused):
+        receipting.cancel(session, session.get(ReceiptRecord, record_id), app.config["KIOSK"])

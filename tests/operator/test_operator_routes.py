@@ -21,6 +21,7 @@ VIEWER_ALLOWED = {
     ("operator.transactions", "GET"),
     ("operator.transaction", "GET"),
     ("operator.receipts", "GET"),
+    ("operator.refunds", "GET"),
     ("operator.receipt", "GET"),
     ("operator.receipt_pdf", "GET"),
     ("operator.receipts_export", "GET"),
@@ -43,6 +44,7 @@ KNOWN_ADMIN = {
     "operator.transaction_stop_session",
     "operator.transaction_mark_reviewed",
     "operator.transaction_reissue_link",
+    "operator.transaction_record_refund",
     "operator.receipt_cancel",
     "operator.end_of_day",
 }

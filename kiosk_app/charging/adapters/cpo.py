@@ -189,6 +189,7 @@ class EventBridge:
                 event.total_cost,
                 event.start,
                 event.end,
+                event.power_kw,
             )
         elif isinstance(event, events.CdrReceived):
             total = event.total_cost_incl

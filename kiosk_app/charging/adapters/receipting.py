@@ -55,6 +55,26 @@ class ReceiptIssuer:
         """The "nothing charged, hold released" voucher; its number."""
         return self._issue(tx, Kind.NOTHING_CHARGED, lambda: self._voucher(tx)).number
 
+    def issue_credit_note(self, tx: TxState, index: int, amount_minor: int) -> str:
+        """The credit note of refund payment `index`, against the transaction's current
+        receipt (the replacement, when the driver added their details). Idempotent per index:
+        the engine asks for a transaction's credit notes one after the other."""
+        with self.database.session() as session:
+            original = receipting.current_receipt(session, tx.reference)
+            if original is None:
+                raise receipting.ReceiptRefused(f"{tx.reference}: no receipt to credit")
+            notes = receipting.credit_notes(session, original)
+            if index < len(notes):
+                return receipting.receipt_of(notes[index]).receipt_number
+            paid = (
+                tx.refund_payments[index].recorded_at if index < len(tx.refund_payments) else None
+            )
+            issued = receipting.credit_note(
+                session, original, amount_minor, paid or self.clock(), self.config()
+            )
+            session.commit()
+            return issued.receipt.receipt_number
+
     def _issue(self, tx: TxState, kind: Kind, draft: Callable[[], Receipt]) -> IssuedReceipt:
         issued = self._again(tx, kind)
         if issued is not None:

@@ -52,6 +52,7 @@ class Scenario:
     ticks: int = 3  # Session PATCHes with growing kWh before the car is full
     tick_minutes: int = 5  # simulated minutes per tick
     speed: float = 60.0  # simulated seconds per real second
+    power_dimension: bool = False  # also report a POWER dimension (else only ENERGY)
 
 
 @dataclass
@@ -95,6 +96,8 @@ class CpoSimulator:
         self.token_c: str | None = None  # what the kiosk presents to us after the handshake
         self.charges: dict[str, Charge] = {}
         self.received: list[tuple[str, str, Any]] = []  # (method, path, body) of kiosk calls
+        # The CDRs sent, by id: (OCPI version, document, total cost), for later credit CDRs.
+        self.cdrs: dict[str, tuple[str, dict[str, Any], Price]] = {}
         self.pushes: list[tuple[str, str, int, Any]] = []  # (method, url, http, envelope)
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -492,11 +495,14 @@ class CpoSimulator:
             kwh += step
             hours = Decimal(self.scenario.tick_minutes * (tick + 1)) / 60
             cost = price(tariff, kwh, hours)
+            dimensions = [{"type": "ENERGY", "volume": float(step)}]
+            if self.scenario.power_dimension:
+                dimensions.append({"type": "POWER", "volume": float(evse.power_kw)})
             period = {
                 "start_date_time": envelope.format_datetime(
                     charge.start + timedelta(minutes=self.scenario.tick_minutes * tick)
                 ),
-                "dimensions": [{"type": "ENERGY", "volume": float(step)}],
+                "dimensions": dimensions,
                 "tariff_id": tariff["id"],
             }
             periods.append(period)
@@ -526,20 +532,32 @@ class CpoSimulator:
         if not self.scenario.send_cdr:
             return
         cdr = self._cdr(version, charge, evse, tariff, kwh, hours, cost, periods, end)
+        with self._lock:
+            self.cdrs[cdr["id"]] = (version, cdr, Price(cost.excl, cost.incl))
         cdrs = self._module("cdrs")
         self._push("POST", cdrs, cdr)
         if self.scenario.duplicate_cdr:
             self._push("POST", cdrs, cdr)
         if self.scenario.credit_cdr:
-            credit = dict(cdr)
-            credit |= {
-                "id": f"{cdr['id']}-C",
-                "credit": True,
-                "credit_reference_id": cdr["id"],
-                "total_cost": Price(-cost.excl, -cost.incl).to_json(version),
-                "last_updated": self._stamp(),
-            }
-            self._push("POST", cdrs, credit)
+            self.credit(cdr["id"])
+
+    def credit(self, cdr_id: str, share: Decimal = Decimal(1), suffix: str = "C") -> str:
+        """POST a credit CDR giving back `share` of the CDR `cdr_id` sent earlier (a CPO's
+        correction, at any time after the CDR); the credit CDR's id."""
+        with self._lock:
+            version, cdr, cost = self.cdrs[cdr_id]
+        places = Decimal("0.0001")  # OCPI's four decimals
+        excl = (cost.excl_vat * share).quantize(places)
+        incl = None if cost.incl_vat is None else (cost.incl_vat * share).quantize(places)
+        credit = cdr | {
+            "id": f"{cdr_id}-{suffix}",
+            "credit": True,
+            "credit_reference_id": cdr_id,
+            "total_cost": Price(-excl, None if incl is None else -incl).to_json(version),
+            "last_updated": self._stamp(),
+        }
+        self._push("POST", self._module("cdrs"), credit)
+        return credit["id"]
 
     def _set_status(self, version: str, charge: Charge, status: str) -> None:
         stamp = self._stamp()

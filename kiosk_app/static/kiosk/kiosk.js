@@ -6,7 +6,10 @@
    - live status: poll data-status-url?since=<cursor>, announce new messages in the aria-live
      region, update [data-field] values, show or hide [data-flag] parts (cancel, stop),
      follow the transaction to its next screen;
-   - countdowns: [data-countdown] seconds, shown as M:SS. */
+   - countdowns: [data-countdown] seconds, shown as M:SS;
+   - "Read aloud" (#speech-toggle): while on, the screen's main text is spoken on arrival and
+     every status message as it comes, as WAV rendered by the server (data-speech-url). It
+     stays on from screen to screen in sessionStorage, which the idle reset clears. */
 (function () {
   "use strict";
 
@@ -62,6 +65,71 @@
     }, 1000);
   });
 
+  var speechUrl = body.dataset.speechUrl;
+  var speechMax = parseInt(body.dataset.speechMax, 10) || 1500;
+  var speechToggle = document.getElementById("speech-toggle");
+  var SPEECH_KEY = "kiosk.speech";
+  var player = document.createElement("audio");
+  var speechQueue = [];  // phrases still to play: {src, screen}
+  var speaking = null;   // the phrase playing now
+
+  function speechOn() {
+    try { return window.sessionStorage.getItem(SPEECH_KEY) === "1"; } catch (e) { return false; }
+  }
+
+  function playNext() {
+    var phrase = speechQueue.shift() || null;
+    speaking = phrase;
+    if (!phrase) { return; }
+    player.src = phrase.src;
+    player.play().catch(function () {
+      // Refused (no sound allowed yet) or failed: go on with the next phrase, silently; one
+      // cut short by silence() or a newer phrase has nothing to go on with.
+      if (speaking === phrase) { playNext(); }
+    });
+  }
+
+  function silence() {
+    speechQueue = [];
+    speaking = null;
+    player.pause();
+  }
+
+  function say(text, screen) {
+    var words = (text || "").replace(/\s+/g, " ").trim().slice(0, speechMax);
+    if (!speechUrl || !words) { return; }
+    // A status change is news the driver must act on: it cuts the reading of the screen short
+    // instead of waiting behind it. Status messages among themselves keep their order.
+    if (!screen && speaking && speaking.screen) { silence(); }
+    speechQueue.push({
+      src: speechUrl + "?lang=" + encodeURIComponent(document.documentElement.lang) +
+        "&text=" + encodeURIComponent(words),
+      screen: screen
+    });
+    if (!speaking) { playNext(); }
+  }
+
+  function sayScreen() {
+    var main = document.getElementById("main");
+    if (main) { say(main.innerText, true); }
+  }
+
+  if (speechToggle && speechUrl) {
+    player.hidden = true;
+    player.addEventListener("ended", playNext);
+    player.addEventListener("error", playNext);
+    body.appendChild(player);
+    speechToggle.setAttribute("aria-pressed", speechOn() ? "true" : "false");
+    speechToggle.addEventListener("click", function () {
+      var on = !speechOn();
+      try { window.sessionStorage.setItem(SPEECH_KEY, on ? "1" : "0"); } catch (e) { /* none */ }
+      speechToggle.setAttribute("aria-pressed", on ? "true" : "false");
+      silence();
+      if (on) { sayScreen(); }
+    });
+    if (speechOn()) { sayScreen(); }
+  }
+
   var statusUrl = body.dataset.statusUrl;
   if (!statusUrl) { return; }
   var cursor = parseInt(body.dataset.cursor, 10) || 0;
@@ -76,6 +144,7 @@
     cursor = status.cursor;
     if (status.messages.length && live) {
       live.textContent = status.messages[status.messages.length - 1];
+      if (speechOn()) { say(live.textContent, false); }
       activity(); // the driver is busy with the terminal: a prompt counts as activity
     }
     Object.keys(status.fields).forEach(function (name) {
