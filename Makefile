@@ -36,7 +36,7 @@ messages: $(VENV)/.run-stamp
 
 # Refresh the happy-path screenshots in docs/screenshots/ (German and English).
 screenshots: $(VENV)/.test-stamp $(MO_FILES)
-	UPDATE_DOCS_SCREENSHOTS=1 $(BIN)/pytest tests/kiosk/test_browser_screens.py
+	UPDATE_DOCS_SCREENSHOTS=1 $(BIN)/pytest tests/kiosk/test_kiosk_browser_screens.py
 
 %.mo: %.po | $(VENV)/.run-stamp
 	$(BIN)/pybabel compile -i $< -o $@

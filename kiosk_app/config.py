@@ -78,7 +78,8 @@ class KioskConfig:
 @dataclass(frozen=True)
 class KioskUiConfig:
     # Seconds without a touch (or a status change) before the screen returns to the start screen,
-    # resets the language and forgets the previous driver.
+    # resets the language and forgets the previous driver. Not on the pay and starting screens,
+    # which end by the terminal's timeouts and the plug-in window (docs/kiosk.md).
     idle_timeout_s: int = 60
     # How often the screen asks for status changes; below 1 s so a change shows within a second.
     poll_interval_ms: int = 500

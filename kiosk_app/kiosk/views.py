@@ -8,9 +8,12 @@ the browser back to the start (the back button after a reset shows nothing old).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -51,6 +54,11 @@ for _name, _filter in formatting.FILTERS.items():
 SESSION_KEY = "kiosk"
 # Session codes are short and typed on a touch keyboard: letters and digits only.
 CODE_PATTERN = re.compile(r"[A-Za-z0-9]{4,12}")
+# Screens without the idle timeout: the payment and the start of charging run on their own
+# clocks (the terminal's card and PIN timeouts, the plug-in window), which end an abandoned
+# transaction on the "finished" screen; an idle reset there would take the screen from a driver
+# busy at the terminal or the car, before they saw their session code (docs/kiosk.md).
+IDLE_PAUSED_ON = ("pay", "starting")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -98,12 +106,24 @@ def _page_context() -> dict[str, Any]:
         "language": g.get("language", "en"),
         "languages": [(code, NATIVE_NAMES[code]) for code in LANGUAGES],
         "idle_timeout_ms": ui.idle_timeout_s * 1000,
+        "idle_paused_on": IDLE_PAUSED_ON,
         "speech_max_chars": speech.MAX_CHARS,
         "poll_interval_ms": ui.poll_interval_ms,
         "prompt_text": messages.prompt_text,
         "explain": messages.explain,
         "qr_svg": formatting.qr_svg,
+        "asset_version": asset_version(current_app.static_folder or ""),
     }
+
+
+@functools.cache
+def asset_version(static_folder: str) -> str:
+    """A short digest of the kiosk's CSS and JavaScript: part of their URLs, so a new version is
+    a new address and the browser may cache them for long (kiosk.STATIC_MAX_AGE)."""
+    digest = hashlib.sha256()
+    for name in ("kiosk.css", "kiosk.js"):
+        digest.update((Path(static_folder) / "kiosk" / name).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _kiosk(kiosk_id: str) -> KioskConfig | None:

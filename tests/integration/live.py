@@ -99,6 +99,7 @@ class Stack:
     cpo: CpoSimulator
     engine: adapters.Engine
     cutter: LinkCutter
+    url: str  # where the app is served (kiosk screens, OCPI receiver, receipt links)
 
     def tx(self, reference: str) -> TxState:
         with self.app.extensions["kiosk.db"].session() as session:
@@ -155,8 +156,10 @@ def running_stack(
     charging_config: ChargingConfig = TIMERS,
     scenario: Scenario | None = None,
     terminal_speed: float = 0,
+    kiosk: KioskConfig | None = None,
 ) -> Iterator[Stack]:
-    """Start everything; `config` names the database and secrets."""
+    """Start everything; `config` names the database and secrets. `kiosk` is the one kiosk
+    (its `terminal_link` is replaced by the simulator's); by default "kiosk-1" serving EVSE-1."""
     terminal = TerminalSimulator(terminal_link, speed=terminal_speed)
     terminal.start()
     cpo = CpoSimulator(scenario=scenario or Scenario(speed=CPO_SPEED, ticks=2, tick_minutes=1))
@@ -165,13 +168,17 @@ def running_stack(
     cutter = LinkCutter(link if link.startswith("tcp://") else "tcp://127.0.0.1:1")
     if link.startswith("tcp://"):
         link = cutter.url  # the ECR reaches the simulator through the cutter
-    kiosk = KioskConfig(id="kiosk-1", name="Test park", terminal_link=link, evses=["EVSE-1"])
+    kiosk = dataclasses.replace(
+        kiosk or KioskConfig(id="kiosk-1", name="Test park", terminal_link="", evses=["EVSE-1"]),
+        terminal_link=link,
+    )
     app = create_app(dataclasses.replace(config, kiosks=[kiosk], charging=charging_config))
     server = served(app, cpo)
     engine = adapters.attach(app)
     engine.start()
     try:
-        yield Stack(app, app.extensions["kiosk.charging"], terminal, cpo, engine, cutter)
+        url = f"http://127.0.0.1:{server.server_port}"
+        yield Stack(app, app.extensions["kiosk.charging"], terminal, cpo, engine, cutter, url)
     finally:
         engine.stop()
         cutter.close()

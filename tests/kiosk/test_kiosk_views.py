@@ -1,14 +1,19 @@
-"""The kiosk views through the Flask test client: languages, reset, errors, the status feed."""
+"""The kiosk views through the Flask test client: languages, reset, errors, the status feed;
+on the real engine with its port doubles where a transaction is involved (kiosk_cpo_park.py)."""
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
-from kiosk_fake_engine import FakeEngine
+import sqlalchemy as sa
+from kiosk_cpo_park import RealEngine
 from kiosk_pages import KIOSK
 
+from kiosk_app.charging.states import State
 from kiosk_app.kiosk import data
+from kiosk_app.models.charging import ChargingTransaction
 
 START_TITLES = {
     "de": "Laden und mit Karte bezahlen",
@@ -65,9 +70,9 @@ def test_unknown_language_is_a_clear_400(client):
     assert '<html lang="de">' in client.get(KIOSK + "/").get_data(as_text=True)
 
 
-def test_reset_forgets_the_language_and_the_transaction(client, engine: FakeEngine):
+def test_reset_forgets_the_language_and_the_transaction(client, real_engine: RealEngine):
     choose(client, "ja")
-    ref = client.post(KIOSK + "/evses/DE*KSK*E1*1").location.rsplit("/", 2)[-2]
+    ref = select(client)
     assert client.get(f"{KIOSK}/t/{ref}/price").status_code == 200
     response = client.post(KIOSK + "/reset")
     assert response.status_code == 303 and response.location == KIOSK + "/"
@@ -120,6 +125,17 @@ def test_kiosk_pages_are_not_cached_and_allow_no_inline_script(client):
     assert " style=" not in html and "onclick" not in html
 
 
+def test_assets_are_linked_by_version_and_kept_by_the_browser(client):
+    html = client.get(KIOSK + "/").get_data(as_text=True)
+    links = re.findall(r'(?:href|src)="(/static/kiosk/kiosk\.(?:css|js)\?v=[0-9a-f]{12})"', html)
+    assert len(links) == 2 and len({link.split("?v=")[1] for link in links}) == 1
+    for link in links:
+        response = client.get(link)
+        assert response.status_code == 200
+        assert response.cache_control.max_age == 365 * 24 * 3600
+        response.close()
+
+
 def test_an_engine_failure_shows_a_translated_page_not_a_traceback(client, caplog, monkeypatch):
     def broken(kiosk_id: str) -> None:
         raise RuntimeError("database gone")
@@ -134,75 +150,72 @@ def test_an_engine_failure_shows_a_translated_page_not_a_traceback(client, caplo
     assert "kiosk view failed" in caplog.text
 
 
-# --- with the scripted engine -------------------------------------------------------------------
+# --- a transaction on the real engine ------------------------------------------------------------
 
 
-def select(client, uid: str = "DE*KSK*E1*1") -> str:  # type: ignore[no-untyped-def]
+def select(client, uid: str = "EVSE-1") -> str:  # type: ignore[no-untyped-def]
     response = client.post(f"{KIOSK}/evses/{uid}")
     assert response.status_code == 303
     return response.location.rsplit("/", 2)[-2]
 
 
-def test_choose_screen_shows_unavailable_points_without_a_button(client, engine):
-    html = client.get(KIOSK + "/evses").get_data(as_text=True)
-    assert html.count('class="tile__button"') == 2  # the two available ones are buttons
-    assert html.count('aria-disabled="true"') == 3
-    for status in ("Frei", "Belegt", "Reserviert", "Außer Betrieb"):
-        assert status in html
-    assert "0,59\xa0€ pro kWh · 0,05\xa0€ pro Minute · 1,00\xa0€ pro Ladevorgang" in html
-    assert "bis 150 kW" in html
-
-
-def test_an_occupied_point_explains_itself(client, engine):
-    response = client.post(KIOSK + "/evses/DE*KSK*E1*2")
-    assert response.status_code == 409
-    assert "Dieser Ladepunkt ist nicht mehr frei." in response.get_data(as_text=True)
+def transactions(app) -> int:  # type: ignore[no-untyped-def]
+    with app.extensions["kiosk.db"].session() as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(ChargingTransaction))
 
 
 @pytest.mark.parametrize(
     ("language", "hold", "energy"),
     [
-        ("de", "50,00\xa0€", "0,59\xa0€ pro kWh"),
-        ("en", "€50.00", "€0.59 per kWh"),
-        ("sv", "50,00\xa0€", "0,59\xa0€ per kWh"),
-        ("ja", "€50.00", "1 kWhあたり€0.59"),
+        ("de", "50,00\xa0€", "0,595\xa0€ pro kWh"),
+        ("en", "€50.00", "€0.595 per kWh"),
+        ("sv", "50,00\xa0€", "0,595\xa0€ per kWh"),
+        ("ja", "€50.00", "1 kWhあたり€0.595"),
     ],
 )
-def test_price_screen_formats_money_for_the_locale(client, engine, language, hold, energy):
+def test_price_screen_formats_money_for_the_locale(client, real_engine, language, hold, energy):
     choose(client, language)
     html = client.get(f"{KIOSK}/t/{select(client)}/price").get_data(as_text=True)
     assert hold in html
     assert energy in html
 
 
-def test_pay_twice_leads_to_the_same_transaction(client, engine):
+def test_pay_twice_leads_to_the_same_transaction(client, real_engine: RealEngine, app):
     ref = select(client)
     first = client.post(f"{KIOSK}/t/{ref}/pay")
     second = client.post(f"{KIOSK}/t/{ref}/pay")
     assert first.location == second.location == f"{KIOSK}/t/{ref}"
-    assert len(engine.transactions) == 1
-    html = client.get(f"{KIOSK}/t/{ref}").get_data(as_text=True)
-    assert "Stecken Sie Ihre Karte ein oder halten Sie sie an das Kartenterminal." in html
+    assert transactions(app) == 1
+    real_engine.work()
+    assert real_engine.terminal.calls.count("preauthorise") == 1
 
 
-def test_status_feed_sends_new_prompts_after_the_cursor(client, engine):
+def test_status_feed_sends_new_prompts_after_the_cursor(client, real_engine: RealEngine):
+    real_engine.terminal.statuses = [(0x01, "enter_pin", "PIN eingeben")]
     ref = select(client)
     client.post(f"{KIOSK}/t/{ref}/pay")
-    engine.emit(ref, "enter_pin")
-    first = client.get(f"{KIOSK}/t/{ref}/status?since=1").get_json()
-    assert first["screen"] == "pay" and first["cursor"] == 2
-    assert first["messages"] == ["Geben Sie Ihre PIN am Kartenterminal ein."]
-    assert first["flags"] == {"can_cancel": True}
-    assert client.get(f"{KIOSK}/t/{ref}/status?since=2").get_json()["messages"] == []
-    engine.show(ref, engine.charging(ref))
-    update = client.get(f"{KIOSK}/t/{ref}/status?since=2").get_json()
+    html = client.get(f"{KIOSK}/t/{ref}").get_data(as_text=True)
+    assert "Stecken Sie Ihre Karte ein oder halten Sie sie an das Kartenterminal." in html
+    cursor = int(re.search(r'data-cursor="(\d+)"', html).group(1))
+    real_engine.work()
+    first = client.get(f"{KIOSK}/t/{ref}/status?since={cursor}").get_json()
+    assert first["screen"] == "starting" and first["cursor"] > cursor
+    assert first["messages"] == [
+        "Geben Sie Ihre PIN am Kartenterminal ein.",
+        "Ladepunkt wird gestartet…",
+    ]
+    cursor = first["cursor"]
+    assert client.get(f"{KIOSK}/t/{ref}/status?since={cursor}").get_json()["messages"] == []
+    real_engine.service.on_command_result(ref, "START_SESSION", "ACCEPTED")
+    real_engine.service.on_session(ref, "S-1", "ACTIVE", Decimal("12.34"), Decimal("9.43"))
+    update = client.get(f"{KIOSK}/t/{ref}/status?since={cursor}").get_json()
     assert update["screen"] == "charging"
     assert update["fields"]["energy"] == "12,34" and update["fields"]["cost"] == "9,43\xa0€"
     assert update["flags"] == {"can_stop": True}
     assert update["url"] == f"{KIOSK}/t/{ref}"
 
 
-def test_status_feed_rejects_a_bad_cursor(client, engine):
+def test_status_feed_rejects_a_bad_cursor(client, real_engine):
     ref = select(client)
     client.post(f"{KIOSK}/t/{ref}/pay")
     response = client.get(
@@ -212,65 +225,16 @@ def test_status_feed_rejects_a_bad_cursor(client, engine):
     assert "since" in response.get_json()["message"]
 
 
-def test_status_of_someone_elses_transaction_is_404(client, engine):
+def test_status_of_someone_elses_transaction_is_404(client, real_engine, app):
     ref = select(client)
     client.post(KIOSK + "/reset")
     response = client.get(f"{KIOSK}/t/{ref}/status", headers={"Accept": "application/json"})
     assert response.status_code == 404
-
-
-def test_finished_screen_shows_amount_receipt_qr_and_link(client, engine):
-    ref = select(client)
-    client.post(f"{KIOSK}/t/{ref}/pay")
-    engine.show(ref, engine.finished(ref))
-    html = client.get(f"{KIOSK}/t/{ref}").get_data(as_text=True)
-    assert "19,87\xa0€" in html
-    assert "https://receipts.example.org/r/K1-2026-000042-Xq9vB2mT" in html
-    assert '<svg class="qr" role="img" aria-label="QR-Code des Links zu Ihrem Beleg"' in html
-    assert "21.11.2026, 18:42:00" in html  # 17:42 UTC in Europe/Berlin
-
-
-def test_failed_start_says_nothing_was_charged_and_why(client, engine):
-    ref = select(client)
-    client.post(f"{KIOSK}/t/{ref}/pay")
-    engine.show(ref, engine.failed(ref, "start_rejected", hold_released=True))
-    html = client.get(f"{KIOSK}/t/{ref}").get_data(as_text=True)
-    assert "Es wurde nichts abgebucht." in html
-    assert "Die Reservierung auf Ihrer Karte wurde freigegeben." in html
-    assert "Der Ladepunkt ist nicht gestartet." in html
-
-
-def test_find_by_code(client, engine):
-    ref = select(client)
-    client.post(f"{KIOSK}/t/{ref}/pay")
-    engine.show(ref, engine.charging(ref))
-    client.post(KIOSK + "/reset")
-    response = client.post(KIOSK + "/find/code", data={"code": "k7q4zp"})
-    assert response.status_code == 303 and response.location == f"{KIOSK}/t/{ref}"
-    assert "K7Q4ZP" in client.get(response.location).get_data(as_text=True)
+    assert real_engine.state(ref) == State.ABORTED  # the unpaid selection was cancelled
 
 
 @pytest.mark.parametrize(("code", "status"), [("", 422), ("a b", 422), ("ZZZZZZ", 404)])
-def test_find_by_code_refuses_clearly(client, engine, code, status):
+def test_find_by_code_refuses_clearly(client, real_engine, code, status):
     response = client.post(KIOSK + "/find/code", data={"code": code})
     assert response.status_code == status
     assert "Zu diesem Code gibt es keinen Ladevorgang." in response.get_data(as_text=True)
-
-
-def test_find_by_card(client, engine):
-    response = client.post(KIOSK + "/find/card")
-    assert response.status_code == 404
-    assert "Für diese Karte wurde kein Ladevorgang gefunden." in response.get_data(as_text=True)
-    ref = select(client)
-    client.post(f"{KIOSK}/t/{ref}/pay")
-    engine.card_ref = ref
-    client.post(KIOSK + "/reset")
-    assert client.post(KIOSK + "/find/card").location == f"{KIOSK}/t/{ref}"
-
-
-def test_an_unknown_terminal_prompt_still_reads_in_the_drivers_language(client, engine):
-    ref = select(client)
-    client.post(f"{KIOSK}/t/{ref}/pay")
-    engine.emit(ref, "some_future_prompt")
-    update = client.get(f"{KIOSK}/t/{ref}/status?since=1").get_json()
-    assert update["messages"] == ["Bitte folgen Sie den Anweisungen am Kartenterminal."]

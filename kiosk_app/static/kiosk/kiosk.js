@@ -1,6 +1,7 @@
 /* Kiosk behaviour, loaded from the app itself (no inline script, CSP script-src 'self'):
    - idle timeout: no touch for data-idle-timeout-ms → submit the "start over" form, which
-     forgets the driver on the server and shows the start screen in the default language;
+     forgets the driver on the server and shows the start screen in the default language
+     (not on the pay and starting screens, which have no such attribute);
    - forms marked data-once submit once (double tap on "pay"); the server is idempotent too;
    - live status: poll data-status-url?since=<cursor>, announce new messages in the aria-live
      region, update [data-field] values, show or hide [data-flag] parts (cancel, stop),
@@ -14,7 +15,8 @@
 
   var body = document.body;
   var resetForm = document.getElementById("reset-form");
-  var idleMs = parseInt(body.dataset.idleTimeoutMs, 10) || 60000;
+  // No idle timeout on a screen without the attribute (pay, starting: see views.IDLE_PAUSED_ON).
+  var idleMs = parseInt(body.dataset.idleTimeoutMs, 10) || 0;
   var idleTimer = null;
 
   function startOver() {
@@ -30,7 +32,7 @@
 
   function activity() {
     window.clearTimeout(idleTimer);
-    idleTimer = window.setTimeout(onIdle, idleMs);
+    if (idleMs > 0) { idleTimer = window.setTimeout(onIdle, idleMs); }
   }
 
   ["pointerdown", "keydown", "input", "touchstart"].forEach(function (name) {
