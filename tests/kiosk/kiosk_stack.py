@@ -32,6 +32,7 @@ from kiosk_app.config import (
 )
 from kiosk_app.models.charging import ChargingTransaction
 from kiosk_app.ocpi.simulator.server import Scenario
+from payment_terminal.simulator.cards import DEFAULT_CARD
 
 KIOSK_ID = "park-1"
 KIOSK_CONFIG = KioskConfig(
@@ -101,6 +102,7 @@ class KioskRig:
         self.stack.service.config = self._service_config
         self.stack.cpo.configure(**dataclasses.asdict(cpo_scenario()))
         self.stack.terminal.speed = 0  # whatever is still running on the terminal ends at once
+        self.stack.terminal.present_card(DEFAULT_CARD)
         for reference in self.open_references():
             state = self.stack.tx(reference).state
             if state in SESSION_LIVE:

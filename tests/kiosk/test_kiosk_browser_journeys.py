@@ -145,6 +145,30 @@ def test_find_a_session_by_code_after_a_reset_and_stop_it(page, kiosk):
     assert tx.state == State.RECEIPT_ISSUED and tx.captured_minor > 0
 
 
+def test_find_a_session_by_presenting_the_same_card(page, kiosk):
+    terminal = kiosk.stack.terminal
+    terminal.speed = 0
+    terminal.present_card("visa")
+    choose(page, kiosk.base, "EVSE-5")
+    page.click("#pay")
+    arrive(page, "charging")
+    ref = page.url.rsplit("/", 1)[-1]
+    page.click("#reset-form button")
+    arrive(page, "start")
+    page.click('a[href$="/find"]')
+    arrive(page, "find")
+    reads = terminal.received.count("06 C0")
+    terminal.present_card("girocard")  # another driver's card finds nothing
+    page.click('form[action$="/find/card"] button')
+    arrive(page, "find")
+    assert page.locator('[role="alert"]').is_visible()
+    terminal.present_card("visa")
+    page.click('form[action$="/find/card"] button')
+    arrive(page, "charging")
+    assert page.url.endswith(f"/t/{ref}")
+    assert terminal.received.count("06 C0") == reads + 2  # each tap read the card once
+
+
 def test_a_wrong_code_is_explained(page, kiosk):
     page.goto(f"{kiosk.base}/find")
     page.fill("#code", "ZZZZ99")
