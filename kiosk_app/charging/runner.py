@@ -133,7 +133,8 @@ class Runner:
             except IntegrityError as exc:  # the partial unique index on occupied EVSEs
                 raise EvseBusy(tx.evse_uid) from exc
             payload = {"hold_minor": tx.hold_minor, "currency": tx.currency}
-            _log(session, row, tx.created_at, "event", "Created", "kiosk", "", payload, tx)
+            line = _line(row, tx.created_at, "event", "Created", "kiosk", "", payload, tx)
+            _insert_lines(session, [line])
             session.commit()
 
     def load(self, reference: str) -> TxState:
@@ -183,16 +184,19 @@ class Runner:
         tx = codec.load(TxState, row.snapshot)
         timers = tx.timers
         now = self.clock()
+        lines: list[dict[str, Any]] = []
         intents = 0
         for event in (events,) if isinstance(events, ev.Event) else events:
             tx, effects = transition(tx, event, now)
             name, payload = type(event).__name__, codec.dump(event)
-            _log(session, row, now, "event", name, event.source, actor, payload, tx)
-            intents += self._record_effects(session, row, now, effects, tx)
+            lines.append(_line(row, now, "event", name, event.source, actor, payload, tx))
+            intents += self._record_effects(session, row, now, effects, tx, lines)
+        # The row first: the statements below flush it together with the intents, once.
+        _project(row, tx)
+        _insert_lines(session, lines)
         _sync_timers(session, row, timers, tx.timers)
         if done_effect is not None:
             _finish(session, done_effect, now)
-        _project(row, tx)
         session.flush()
         return tx, intents
 
@@ -203,27 +207,30 @@ class Runner:
         now: datetime,
         effects: Iterable[fx.Effect],
         tx: TxState,
+        lines: list[dict[str, Any]],
     ) -> int:
-        """Log display lines and flags; add an intent row per effect that needs a port."""
+        """Add display lines and flags to `lines`, and an intent row (and its line) for every
+        effect that needs a port; the number of intents."""
         intents = 0
         for effect in effects:
             if isinstance(effect, fx.Notify):
                 text = {"text": effect.text}
-                _log(session, row, now, "notify", effect.key, "engine", "", text, tx)
+                lines.append(_line(row, now, "notify", effect.key, "engine", "", text, tx))
             elif isinstance(effect, fx.FlagForReview):
-                _log(session, row, now, "flag", effect.reason, "engine", "", {}, tx)
+                lines.append(_line(row, now, "flag", effect.reason, "engine", "", {}, tx))
                 log.warning("transaction %s flagged for review: %s", row.reference, effect.reason)
             elif effect.route != "db":
                 intents += 1
                 payload = codec.dump(effect)
-                _log(session, row, now, "effect", type(effect).__name__, "engine", "", payload, tx)
+                kind = type(effect).__name__
+                lines.append(_line(row, now, "effect", kind, "engine", "", payload, tx))
                 session.add(
                     ChargingEffect(
                         transaction_id=row.id,
                         reference=row.reference,
                         kiosk_id=row.kiosk_id,
                         route=effect.route,
-                        kind=type(effect).__name__,
+                        kind=kind,
                         payload=payload,
                         created_at=now,
                     )
@@ -238,7 +245,8 @@ class Runner:
             row = _row(session, intent.reference, lock=True)
             tx = codec.load(TxState, row.snapshot)
             now = self.clock()
-            _log(session, row, now, "outcome", intent.kind, "engine", "", {"note": note}, tx)
+            line = _line(row, now, "outcome", intent.kind, "engine", "", {"note": note}, tx)
+            _insert_lines(session, [line])
             _finish(session, effect_id, now)
             session.commit()
 
@@ -549,8 +557,7 @@ def _project(row: ChargingTransaction, tx: TxState) -> None:
     row.updated_at = tx.updated_at or tx.created_at
 
 
-def _log(
-    session: Session,
+def _line(
     row: ChargingTransaction,
     at: datetime,
     category: str,
@@ -559,21 +566,26 @@ def _log(
     actor: str,
     payload: dict[str, Any],
     tx: TxState,
-) -> None:
+) -> dict[str, Any]:
+    """The next timeline row of the transaction (numbered here, inserted by `_insert_lines`)."""
     row.last_seq = (row.last_seq or 0) + 1
-    session.add(
-        ChargingEvent(
-            transaction_id=row.id,
-            seq=row.last_seq,
-            category=category,
-            kind=kind,
-            source=source,
-            actor=actor,
-            payload=payload,
-            state_after=str(tx.state),
-            created_at=at,
-        )
-    )
+    return {
+        "transaction_id": row.id,
+        "seq": row.last_seq,
+        "category": category,
+        "kind": kind,
+        "source": source,
+        "actor": actor,
+        "payload": payload,
+        "state_after": str(tx.state),
+        "created_at": at,
+    }
+
+
+def _insert_lines(session: Session, lines: list[dict[str, Any]]) -> None:
+    """One statement for a step's timeline rows (an executemany: nothing is read back)."""
+    if lines:
+        session.execute(sa.insert(ChargingEvent), lines)
 
 
 def _sync_timers(
