@@ -56,7 +56,7 @@ class OcpiService:
         )
 
     def _peer(self) -> tuple[int, Peer]:
-        with self.database.session() as db:
+        with self.database.reading() as db:
             row = peers.current_cpo(db)
             if row is None:
                 raise OcpiError(Status.CLIENT_API_UNUSABLE, "no CPO registered")
@@ -252,7 +252,7 @@ class OcpiService:
 
     def _required_connector(self, location_id: str, evse_uid: str) -> str | None:
         """The connector id when the EVSE demands one and has exactly one connector."""
-        with self.database.session() as db:
+        with self.database.reading() as db:
             doc = db.scalar(
                 sa.select(OcpiLocation.doc).filter_by(location_id=ci(location_id)).limit(1)
             )
