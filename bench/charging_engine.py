@@ -125,7 +125,7 @@ class Park:
         while not self.service.ports.directory.evse(kiosk_id, evse_uid).available:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{evse_uid} not available after {timeout} s")
-            time.sleep(0.01)
+            time.sleep(POLL_S)
 
     def charge(self, kiosk_id: str, evse_uid: str) -> tuple[str, float]:
         """One driver's whole transaction; its reference and the time from pay to link."""
@@ -173,7 +173,7 @@ def running_park(url: str, kiosks: int, tmp: Path) -> Iterator[Park]:
     engine = adapters.attach(app)
     engine.start()
     database = app.extensions["kiosk.db"]
-    watch = sa.create_engine(url)
+    watch = sa.create_engine(url, pool_size=kiosks, max_overflow=0)  # one per driver
     try:
         yield Park(app, app.extensions["kiosk.charging"], terminals, Counts(database.engine), watch)
     finally:
