@@ -107,9 +107,10 @@ class Park:
     counts: Counts
     watch: sa.Engine  # a plain engine: the driver's look at the books takes no write lock
 
-    def wait_for(self, reference: str, column: str, timeout: float = 60) -> None:
+    def wait_for(self, reference: str, column: str, timeout: float = 600) -> None:
         """Until the transaction's `column` is set (a cheap query, so that the waiting
-        driver does not load the machine it measures)."""
+        driver does not load the machine it measures). The timeout is generous: 20 kiosks at
+        once share one process (and its GIL), on a machine other jobs may load too."""
         query = f"SELECT {column} FROM charging_transaction WHERE reference = :ref"
         deadline = time.monotonic() + timeout
         with self.watch.connect() as conn:
@@ -119,7 +120,7 @@ class Park:
                     raise AssertionError(f"{reference}: no {column} after {timeout} s")
                 time.sleep(POLL_S)
 
-    def wait_available(self, kiosk_id: str, evse_uid: str, timeout: float = 60) -> None:
+    def wait_available(self, kiosk_id: str, evse_uid: str, timeout: float = 600) -> None:
         """The CPO reports the EVSE available again: the next driver may select it."""
         deadline = time.monotonic() + timeout
         while not self.service.ports.directory.evse(kiosk_id, evse_uid).available:
