@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ from kiosk_app import create_app, migrate
 from kiosk_app.charging import adapters, codec
 from kiosk_app.charging.machine import check_invariants
 from kiosk_app.charging.service import ChargingService
-from kiosk_app.charging.states import State, TxState
+from kiosk_app.charging.states import FINAL, State, TxState
 from kiosk_app.config import (
     ChargingConfig,
     Config,
@@ -63,6 +64,7 @@ from payment_terminal.simulator import TerminalSimulator
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from integration.live import served
 
+RECEIPTED = {str(State.RECEIPT_ISSUED), str(State.ADVICE_SENT)}
 INSTANT = Scenario(speed=1e7, ticks=1, tick_minutes=1)
 POLL_S = 0.002  # how often the benchmark's driver looks for the receipt link
 
@@ -107,17 +109,24 @@ class Park:
     counts: Counts
     watch: sa.Engine  # a plain engine: the driver's look at the books takes no write lock
 
-    def wait_for(self, reference: str, column: str, timeout: float = 600) -> None:
-        """Until the transaction's `column` is set (a cheap query, so that the waiting
-        driver does not load the machine it measures). The timeout is generous: 20 kiosks at
-        once share one process (and its GIL), on a machine other jobs may load too."""
-        query = f"SELECT {column} FROM charging_transaction WHERE reference = :ref"
+    def wait_settled(self, reference: str, timeout: float = 600) -> str:
+        """Until the transaction has a receipt link or has ended otherwise (a cheap query on
+        two columns, so that the waiting driver does not load the machine it measures); its
+        state. The timeout is generous: 20 kiosks at once share one process (and its GIL),
+        on a machine other jobs may load too."""
+        query = sa.text(
+            "SELECT receipt_number, state FROM charging_transaction WHERE reference = :ref"
+        )
+        ended = {str(state) for state in (*FINAL, State.NEEDS_ATTENTION)}
         deadline = time.monotonic() + timeout
         with self.watch.connect() as conn:
-            while conn.execute(sa.text(query), {"ref": reference}).scalar() is None:
+            while True:
+                receipt, state = conn.execute(query, {"ref": reference}).one()
                 conn.rollback()
+                if receipt is not None or state in ended:
+                    return state
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"{reference}: no {column} after {timeout} s")
+                    raise AssertionError(f"{reference}: still {state} after {timeout} s")
                 time.sleep(POLL_S)
 
     def wait_available(self, kiosk_id: str, evse_uid: str, timeout: float = 600) -> None:
@@ -128,15 +137,16 @@ class Park:
                 raise AssertionError(f"{evse_uid} not available after {timeout} s")
             time.sleep(POLL_S)
 
-    def charge(self, kiosk_id: str, evse_uid: str) -> tuple[str, float]:
-        """One driver's whole transaction; its reference and the time from pay to link."""
+    def charge(self, kiosk_id: str, evse_uid: str) -> tuple[str, float | None]:
+        """One driver's whole transaction; its reference and the time from pay to the
+        receipt link (None when it ended without one)."""
         reference = self.service.select_evse(kiosk_id, evse_uid, "en")
         started = time.perf_counter()
         self.service.pay(reference)
-        self.wait_for(reference, "receipt_number")
+        state = self.wait_settled(reference)
         elapsed = time.perf_counter() - started
         self.wait_available(kiosk_id, evse_uid)
-        return reference, elapsed
+        return reference, elapsed if state in RECEIPTED else None
 
     def transactions(self, references: list[str]) -> list[TxState]:
         with self.app.extensions["kiosk.db"].session() as session:
@@ -202,15 +212,16 @@ def one_at_a_time(park: Park, count: int) -> One:
     commits, statements = park.counts.commits, park.counts.statements
     cpu = time.process_time()
     times = [park.charge("kiosk-1", "EVSE-1")[1] for _ in range(count)]
+    assert None not in times, "a transaction ended without a receipt"
     return One(
-        statistics.median(times),
+        statistics.median(times),  # type: ignore[type-var]
         (time.process_time() - cpu) / count,
         (park.counts.commits - commits) / count,
         (park.counts.statements - statements) / count,
     )
 
 
-def concurrent(park: Park, per_kiosk: int) -> tuple[float, float]:
+def concurrent(park: Park, per_kiosk: int) -> tuple[float, float, Counter[str]]:
     """`per_kiosk` transactions at every kiosk at once; (elapsed, median pay → link). Then
     every invariant, and each terminal's journal against our books."""
     references: list[str] = []
@@ -223,7 +234,8 @@ def concurrent(park: Park, per_kiosk: int) -> tuple[float, float]:
             for _ in range(per_kiosk):
                 reference, elapsed = park.charge(kiosk_id, evse)
                 references.append(reference)
-                times.append(elapsed)
+                if elapsed is not None:
+                    times.append(elapsed)
         except BaseException as exc:  # reported by the main thread
             failures.append(exc)
 
@@ -236,28 +248,40 @@ def concurrent(park: Park, per_kiosk: int) -> tuple[float, float]:
     elapsed = time.perf_counter() - started
     if failures:
         raise failures[0]
-    check_books(park.transactions(references), park.terminals, len(park.terminals) * per_kiosk)
-    return elapsed, statistics.median(times)
+    txs = park.transactions(references)
+    check_books(txs, park.terminals, len(park.terminals) * per_kiosk)
+    outcomes = Counter(f"{tx.state}{f' ({tx.failure})' if tx.failure else ''}" for tx in txs)
+    return elapsed, statistics.median(times), outcomes
 
 
 def check_books(txs: list[TxState], terminals: dict[str, TerminalSimulator], count: int) -> None:
-    """Every transaction settled with a receipt for what was captured, and each terminal
-    simulator's journal holds exactly our captures: no hold left open, nothing twice."""
+    """Every transaction's money invariants, and each terminal simulator's journal against our
+    books: a receipted transaction captured exactly its receipt total once under our
+    reference; any other left no hold open and captured nothing; the journal's captured sum
+    equals ours."""
     assert len(txs) == count, f"{len(txs)} transactions, expected {count}"
     for tx in txs:
         check_invariants(tx)
-        assert tx.state == State.RECEIPT_ISSUED, (tx.reference, tx.state)
-        assert tx.reservation is not None and tx.receipt_total_minor == tx.captured_minor > 0
-        entry = terminals[tx.kiosk_id].journal.get(tx.reservation.receipt_no)
-        assert entry is not None and entry.reference == tx.reference, tx.reference
-        assert (entry.state, entry.captured_minor) == ("captured", tx.captured_minor)
+        entry = (
+            terminals[tx.kiosk_id].journal.get(tx.reservation.receipt_no)
+            if tx.reservation
+            else None
+        )
+        if str(tx.state) in RECEIPTED:
+            assert tx.receipt_total_minor == tx.captured_minor > 0, tx.reference
+            assert entry is not None and entry.reference == tx.reference, tx.reference
+            assert (entry.state, entry.captured_minor) == ("captured", tx.captured_minor)
+        else:
+            assert tx.captured_minor == 0, (tx.reference, tx.state)
+            assert entry is None or entry.state != "open" or tx.state == State.NEEDS_ATTENTION
     for kiosk_id, terminal in terminals.items():
         ours = {tx.reference: tx.captured_minor for tx in txs if tx.kiosk_id == kiosk_id}
         journal = terminal.journal.to_dict()
-        assert journal["open"] == [], f"{kiosk_id}: holds left open {journal['open']}"
         # kiosk-1 also ran the one-at-a-time transactions; count only this run's.
         mine = [e for e in journal["entries"] if e["reference"] in ours]
-        assert len(mine) == len(ours), kiosk_id
+        waiting = {t.reference for t in txs if t.state == State.NEEDS_ATTENTION}  # for operators
+        left = [e for e in mine if e["state"] == "open" and e["reference"] not in waiting]
+        assert not left, f"{kiosk_id}: holds left open {left}"
         assert sum(e["captured_minor"] for e in mine) == sum(ours.values()), kiosk_id
 
 
@@ -285,7 +309,7 @@ def main(kiosks: int = 20, per_kiosk: int = 5, count: int = 20) -> None:
         commit = baseline(url, 50)
         with running_park(url, kiosks, tmp) as park:
             one = one_at_a_time(park, count)
-            many, latency = concurrent(park, per_kiosk)
+            many, latency, outcomes = concurrent(park, per_kiosk)
     total = kiosks * per_kiosk
     load = os.getloadavg()[0]
     print(f"database: {sa.make_url(url).get_backend_name()}; load average {load:.1f}")
@@ -300,6 +324,7 @@ def main(kiosks: int = 20, per_kiosk: int = 5, count: int = 20) -> None:
         f"hold; per transaction {many / total * 1000:.0f} ms (ratio {many / total / commit:.0f}),"
         f" median pay → link {latency * 1000:.0f} ms"
     )
+    print(f"  outcomes: {dict(outcomes)}")
 
 
 if __name__ == "__main__":
