@@ -35,6 +35,10 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: sa.DateTime(timezone=True)}
 
 
+# Execution option marking the connections of `Database.reading` sessions.
+READ_ONLY = "kiosk_read_only"
+
+
 def sqlite_url(instance_path: str | Path) -> str:
     """The embedded default: a file in the instance folder."""
     return f"sqlite:///{Path(instance_path) / 'kiosk.sqlite3'}"
@@ -61,18 +65,31 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
         # writes fails at once (SQLITE_BUSY_SNAPSHOT) when another writer got in between,
         # which would turn two concurrent receipt numberings into an error instead of a wait.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A session that only reads (`Database.reading`) needs no lock: with WAL it reads the
+        # last committed state while a writer works, instead of queueing behind it.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
 class Database:
-    """An engine and its session factory."""
+    """An engine and its session factories."""
 
     def __init__(self, url: str, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only (never commit through it): on SQLite it takes no write
+        lock, so looking for work or showing a status does not hold up the engine's writes."""
+        with self._reader() as session:
+            yield session
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -47,3 +47,21 @@ def test_a_request_commits_once_on_success_and_rolls_back_on_error(app, client):
     assert "boom" not in crashed.get_data(as_text=True)  # no internals to the user
     assert crashed.get_json()["message"].startswith("Something went wrong. Reference: ")
     assert _notes(app) == ["kept"]
+
+
+def test_a_reading_session_does_not_wait_for_a_writer_on_sqlite(tmp_path):
+    database = db.Database(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with database.session() as setup:
+        setup.execute(sa.text("CREATE TABLE t (n INTEGER)"))
+        setup.execute(sa.text("INSERT INTO t VALUES (1)"))
+        setup.commit()
+    with database.session() as writer:
+        writer.execute(sa.text("INSERT INTO t VALUES (2)"))  # holds SQLite's write lock
+        # A write session would now wait (up to the 30 s busy timeout) for the lock; a
+        # reading one reads the last committed state at once.
+        with database.reading() as reader:
+            assert reader.scalar(sa.text("SELECT count(*) FROM t")) == 1
+        writer.commit()
+    with database.reading() as reader:
+        assert reader.scalar(sa.text("SELECT count(*) FROM t")) == 2
+    database.dispose()

@@ -50,15 +50,16 @@ def run_pending(
     clock: Callable[[], datetime],
 ) -> bool:
     """Perform the oldest pending closing of `kiosk_id`; False when there is none."""
-    with database.session() as session:
+    with database.reading() as session:  # asked between every two payments: no write lock
         closing_id = session.scalar(
             sa.select(TerminalClosing.id)
             .where(TerminalClosing.kiosk_id == kiosk_id, TerminalClosing.status == "pending")
             .order_by(TerminalClosing.id)
             .limit(1)
         )
-        if closing_id is None:
-            return False
+    if closing_id is None:
+        return False
+    with database.session() as session:
         claimed = session.execute(
             sa.update(TerminalClosing)
             .where(TerminalClosing.id == closing_id, TerminalClosing.status == "pending")

@@ -15,7 +15,7 @@ import dataclasses
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -134,21 +134,33 @@ class Runner:
             except IntegrityError as exc:  # the partial unique index on occupied EVSEs
                 raise EvseBusy(tx.evse_uid) from exc
             payload = {"hold_minor": tx.hold_minor, "currency": tx.currency}
-            _log(session, row, tx.created_at, "event", "Created", "kiosk", "", payload, tx)
+            line = _line(row, tx.created_at, "event", "Created", "kiosk", "", payload, tx)
+            _insert_lines(session, [line])
             session.commit()
 
     def load(self, reference: str) -> TxState:
-        with self.database.session() as session:
+        with self.database.reading() as session:
             return codec.load(TxState, _row(session, reference).snapshot)
 
     def apply(
         self, reference: str, event: ev.Event, *, actor: str = "", done_effect: int | None = None
     ) -> TxState:
         """Apply `event` and commit; retried from a fresh read when another writer got first."""
+        return self.apply_all(reference, (event,), actor=actor, done_effect=done_effect)
+
+    def apply_all(
+        self,
+        reference: str,
+        events: Sequence[ev.Event],
+        *,
+        actor: str = "",
+        done_effect: int | None = None,
+    ) -> TxState:
+        """Apply `events` in order and commit them together: one commit, one row lock."""
         for _ in range(OPTIMISTIC_RETRIES):
             try:
                 with self.database.session() as session:
-                    tx, intents = self.apply_in(session, reference, event, actor, done_effect)
+                    tx, intents = self.apply_in(session, reference, events, actor, done_effect)
                     session.commit()
             except (StaleDataError, sa.exc.DBAPIError) as exc:
                 if not is_write_conflict(exc):
@@ -163,65 +175,68 @@ class Runner:
         self,
         session: Session,
         reference: str,
-        event: ev.Event,
+        events: ev.Event | Sequence[ev.Event],
         actor: str = "",
         done_effect: int | None = None,
     ) -> tuple[TxState, int]:
-        """Apply `event` inside the caller's database transaction; return the new state and
-        how many effect intents it recorded."""
+        """Apply `events` (one or several, in order) inside the caller's database transaction;
+        return the new state and how many effect intents they recorded."""
         row = _row(session, reference, lock=True)
         tx = codec.load(TxState, row.snapshot)
+        timers = tx.timers
         now = self.clock()
-        new, effects = transition(tx, event, now)
-        _log(
-            session,
-            row,
-            now,
-            "event",
-            type(event).__name__,
-            event.source,
-            actor,
-            codec.dump(event),
-            new,
-        )
+        lines: list[dict[str, Any]] = []
+        intents = 0
+        for event in (events,) if isinstance(events, ev.Event) else events:
+            tx, effects = transition(tx, event, now)
+            name, payload = type(event).__name__, codec.dump(event)
+            lines.append(_line(row, now, "event", name, event.source, actor, payload, tx))
+            intents += self._record_effects(session, row, now, effects, tx, lines)
+        # The row first: the statements below flush it together with the intents, once.
+        _project(row, tx)
+        _insert_lines(session, lines)
+        _sync_timers(session, row, timers, tx.timers)
+        if done_effect is not None:
+            _finish(session, done_effect, now)
+        session.flush()
+        return tx, intents
+
+    def _record_effects(
+        self,
+        session: Session,
+        row: ChargingTransaction,
+        now: datetime,
+        effects: Iterable[fx.Effect],
+        tx: TxState,
+        lines: list[dict[str, Any]],
+    ) -> int:
+        """Add display lines and flags to `lines`, and an intent row (and its line) for every
+        effect that needs a port; the number of intents."""
         intents = 0
         for effect in effects:
             if isinstance(effect, fx.Notify):
-                _log(
-                    session,
-                    row,
-                    now,
-                    "notify",
-                    effect.key,
-                    "engine",
-                    "",
-                    {"text": effect.text},
-                    new,
-                )
+                text = {"text": effect.text}
+                lines.append(_line(row, now, "notify", effect.key, "engine", "", text, tx))
             elif isinstance(effect, fx.FlagForReview):
-                _log(session, row, now, "flag", effect.reason, "engine", "", {}, new)
-                log.warning("transaction %s flagged for review: %s", reference, effect.reason)
+                lines.append(_line(row, now, "flag", effect.reason, "engine", "", {}, tx))
+                log.warning("transaction %s flagged for review: %s", row.reference, effect.reason)
             elif effect.route != "db":
                 intents += 1
                 payload = codec.dump(effect)
-                _log(session, row, now, "effect", type(effect).__name__, "engine", "", payload, new)
+                kind = type(effect).__name__
+                lines.append(_line(row, now, "effect", kind, "engine", "", payload, tx))
                 session.add(
                     ChargingEffect(
                         transaction_id=row.id,
-                        reference=reference,
+                        reference=row.reference,
                         kiosk_id=row.kiosk_id,
                         route=effect.route,
-                        kind=type(effect).__name__,
+                        kind=kind,
                         payload=payload,
                         created_at=now,
                     )
                 )
-        _sync_timers(session, row, tx.timers, new.timers)
-        if done_effect is not None:
-            _finish(session, done_effect, now)
-        _project(row, new)
-        session.flush()
-        return new, intents
+        return intents
 
     def record_outcome(self, effect_id: int, note: str) -> None:
         """An effect whose outcome the machine need not see: log it and mark it done."""
@@ -231,7 +246,8 @@ class Runner:
             row = _row(session, intent.reference, lock=True)
             tx = codec.load(TxState, row.snapshot)
             now = self.clock()
-            _log(session, row, now, "outcome", intent.kind, "engine", "", {"note": note}, tx)
+            line = _line(row, now, "outcome", intent.kind, "engine", "", {"note": note}, tx)
+            _insert_lines(session, [line])
             _finish(session, effect_id, now)
             session.commit()
 
@@ -244,35 +260,44 @@ class Runner:
         )
         if kiosks is not None:
             query = query.where(ChargingEffect.kiosk_id.in_(list(kiosks)))
-        with self.database.session() as session:
+        with self.database.reading() as session:
             return list(session.scalars(query.order_by(ChargingEffect.id)))
 
     def claim(self, effect_id: int) -> bool:
         """pending → running, atomically: exactly one caller wins."""
         with self.database.session() as session:
-            result = session.execute(
-                sa.update(ChargingEffect)
-                .where(ChargingEffect.id == effect_id, ChargingEffect.status == "pending")
-                .values(status="running", claimed_by=self.worker_id, claimed_at=self.clock())
-            )
+            won = self._claim_in(session, effect_id)
             session.commit()
-            return result.rowcount == 1  # type: ignore[attr-defined]
+            return won
+
+    def _claim_in(self, session: Session, effect_id: int) -> bool:
+        result = session.execute(
+            sa.update(ChargingEffect)
+            .where(ChargingEffect.id == effect_id, ChargingEffect.status == "pending")
+            .values(status="running", claimed_by=self.worker_id, claimed_at=self.clock())
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
     def perform(self, effect_id: int) -> bool:
         """Claim one intent, perform it through its port, record the outcome."""
-        if not self.claim(effect_id):
-            return False
+        # The claim and the read of what to do share one database transaction: the claim is
+        # committed (the intent is `running`) before the port is called.
         with self.database.session() as session:
+            if not self._claim_in(session, effect_id):
+                session.rollback()
+                return False
             intent = session.get(ChargingEffect, effect_id)
             assert intent is not None
             reference, kind, payload = intent.reference, intent.kind, intent.payload
             tx = codec.load(TxState, _row(session, reference).snapshot)
+            session.commit()
         effect = codec.load(EFFECT_TYPES[kind], payload)
         outcome = _ACTIONS[type(effect)](self, tx, effect)
-        if isinstance(outcome, ev.Event):
-            self.apply(reference, outcome, done_effect=effect_id)
-        else:
+        if isinstance(outcome, str):
             self.record_outcome(effect_id, outcome)
+        else:
+            events = outcome if isinstance(outcome, tuple) else (outcome,)
+            self.apply_all(reference, events, done_effect=effect_id)
         return True
 
     def drain(self, routes: Iterable[str] = ("terminal", "abort", "cpo", "receipts")) -> int:
@@ -544,8 +569,7 @@ def _project(row: ChargingTransaction, tx: TxState) -> None:
     row.updated_at = tx.updated_at or tx.created_at
 
 
-def _log(
-    session: Session,
+def _line(
     row: ChargingTransaction,
     at: datetime,
     category: str,
@@ -554,21 +578,26 @@ def _log(
     actor: str,
     payload: dict[str, Any],
     tx: TxState,
-) -> None:
+) -> dict[str, Any]:
+    """The next timeline row of the transaction (numbered here, inserted by `_insert_lines`)."""
     row.last_seq = (row.last_seq or 0) + 1
-    session.add(
-        ChargingEvent(
-            transaction_id=row.id,
-            seq=row.last_seq,
-            category=category,
-            kind=kind,
-            source=source,
-            actor=actor,
-            payload=payload,
-            state_after=str(tx.state),
-            created_at=at,
-        )
-    )
+    return {
+        "transaction_id": row.id,
+        "seq": row.last_seq,
+        "category": category,
+        "kind": kind,
+        "source": source,
+        "actor": actor,
+        "payload": payload,
+        "state_after": str(tx.state),
+        "created_at": at,
+    }
+
+
+def _insert_lines(session: Session, lines: list[dict[str, Any]]) -> None:
+    """One statement for a step's timeline rows (an executemany: nothing is read back)."""
+    if lines:
+        session.execute(sa.insert(ChargingEvent), lines)
 
 
 def _sync_timers(

@@ -189,7 +189,7 @@ class ChargingService:
         self.runner.apply(reference, ev.Stop())
 
     def status(self, reference: str, since: int = 0) -> StatusView:
-        with self.database.session() as session:
+        with self.database.reading() as session:
             row = session.scalar(
                 sa.select(ChargingTransaction).where(ChargingTransaction.reference == reference)
             )

@@ -5,6 +5,7 @@ deletes the timer row."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
@@ -24,6 +25,8 @@ def fire_due(runner: Runner, limit: int = 100) -> int:
     intents = 0
     while fired < limit:
         now = runner.clock()
+        if not _any_due(runner, now):  # the common case, every worker round: no write lock
+            break
         with runner.database.session() as session:
             query = (
                 sa.select(ChargingTimer)
@@ -58,3 +61,11 @@ def fire_due(runner: Runner, limit: int = 100) -> int:
     if intents:
         runner.on_intent()
     return fired
+
+
+def _any_due(runner: Runner, now: datetime) -> bool:
+    with runner.database.reading() as session:
+        found = session.scalar(
+            sa.select(ChargingTimer.id).where(ChargingTimer.due_at <= now).limit(1)
+        )
+    return found is not None

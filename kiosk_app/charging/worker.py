@@ -94,8 +94,15 @@ class Worker:
         self.terminal_locks = {k: threading.Lock() for k in kiosks}
         self.poll_s = config.poll_interval_ms / 1000
         self.stale_after = timedelta(seconds=max(config.lease_s * 2, 60))
+        # Leases are renewed a few times per lease, not on every round: a round runs on every
+        # wake-up, and a renewal is a commit in front of the work that woke it.
+        self.renew_every = timedelta(seconds=config.lease_s / 3)
+        self._renewed_at: datetime | None = None
         self._stop = threading.Event()
         self._wake = threading.Condition()
+        # Counts wake-ups: a loop sleeps only if none came since it last looked for work, so
+        # an intent committed while a round runs is not left waiting for the poll interval.
+        self._wakes = 0
         self._main: threading.Thread | None = None
         self._last_recovery: datetime | None = None
         runner.on_intent = self.wake
@@ -117,7 +124,9 @@ class Worker:
         self.owned.clear()
 
     def wake(self) -> None:
+        """New work was committed: every loop looks again at once."""
         with self._wake:
+            self._wakes += 1
             self._wake.notify_all()
 
     # --- the loops ---------------------------------------------------------------------------
@@ -133,16 +142,27 @@ class Worker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            seen = self._wakes
             try:
-                self._claim_terminals()
+                if self._leases_due():
+                    self._claim_terminals()
                 self._shared_round(list(self.owned))
             except Exception:  # keep the worker alive; the next round retries
                 log.exception("worker round failed")
-            self._sleep()
+            self._sleep(seen)
 
-    def _sleep(self) -> None:
+    def _sleep(self, seen: int) -> None:
+        """Wait for a wake-up or the poll interval, unless a wake-up came since `seen`."""
         with self._wake:
-            self._wake.wait(self.poll_s)
+            if self._wakes == seen:
+                self._wake.wait(self.poll_s)
+
+    def _leases_due(self) -> bool:
+        now = self.runner.clock()
+        if self._renewed_at is not None and now - self._renewed_at < self.renew_every:
+            return False
+        self._renewed_at = now
+        return True
 
     def _claim_terminals(self) -> None:
         for kiosk_id in self.kiosks:
@@ -211,6 +231,7 @@ class Worker:
             self._recover_terminal(kiosk_id)
             last_check = self.runner.clock()
             while not self._stop.is_set() and kiosk_id in self.owned:
+                seen = self._wakes
                 if self._terminal_round(kiosk_id):
                     continue
                 now = self.runner.clock()
@@ -218,7 +239,7 @@ class Worker:
                     last_check = now
                     report = recovery.RecoveryReport()
                     recovery.release_orphan_holds(self.runner, kiosk_id, report)
-                self._sleep()
+                self._sleep(seen)
         except Exception:
             log.exception("terminal loop of %s failed; the lease will be retaken", kiosk_id)
             self.owned.pop(kiosk_id, None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,7 +56,7 @@ class OcpiService:
         )
 
     def _peer(self) -> tuple[int, Peer]:
-        with self.database.session() as db:
+        with self.database.reading() as db:
             row = peers.current_cpo(db)
             if row is None:
                 raise OcpiError(Status.CLIENT_API_UNUSABLE, "no CPO registered")
@@ -140,17 +141,16 @@ class OcpiService:
         (None when none could be read; the event then says ERROR)."""
         peer_id, peer = self._peer()
         version = peer.version or "2.2.1"
-        token = self._new_token(authorization_reference, version)
+        token, token_row = self._new_token(authorization_reference, version)
         connector_id = connector_id or self._required_connector(location_id, evse_uid)
         body: dict[str, Any] = {"token": token, "location_id": location_id, "evse_uid": evse_uid}
         if connector_id:
             body["connector_id"] = connector_id
         if version >= "2.2":
             body["authorization_reference"] = authorization_reference
-        if self.config.push_tokens:
-            self.client.push_token(peer, token)
+        push = (lambda: self.client.push_token(peer, token)) if self.config.push_tokens else None
         return self._command(
-            peer_id, peer, "START_SESSION", authorization_reference, body, token["uid"]
+            peer_id, peer, "START_SESSION", authorization_reference, body, token_row, push
         )
 
     def stop_session(self, authorization_reference: str) -> CommandResponse | None:
@@ -177,19 +177,24 @@ class OcpiService:
         command: str,
         reference: str,
         body: dict[str, Any],
-        token_uid: str | None = None,
+        token: OcpiToken | None = None,
+        push_token: Callable[[], None] | None = None,
     ) -> CommandResponse | None:
+        """Record the command (with its one-time `token`: one commit), push the token when
+        configured, send the command, record and publish the answer."""
         command_id = str(uuid.uuid4())
         base = versions.module_base(self.config.public_url, peer.version or "2.2.1")
         body = {"response_url": f"{base}/commands/{command}/{command_id}", **body}
         with self.database.session() as db:
+            if token is not None:
+                db.add(token)
             db.add(
                 OcpiCommand(
                     id=command_id,
                     peer_id=peer_id,
                     command=command,
                     authorization_reference=ci(reference),
-                    token_uid=ci(token_uid) if token_uid else None,
+                    token_uid=token.uid if token is not None else None,
                     request=body,
                 )
             )
@@ -197,6 +202,8 @@ class OcpiService:
         response: CommandResponse | None = None
         error: str | None = None
         try:
+            if push_token is not None:
+                push_token()
             response = self.client.command(peer, command, body)
         except OcpiError as exc:
             error = exc.message[:255]
@@ -220,7 +227,8 @@ class OcpiService:
         )
         return response
 
-    def _new_token(self, reference: str, version: str) -> dict[str, Any]:
+    def _new_token(self, reference: str, version: str) -> tuple[dict[str, Any], OcpiToken]:
+        """A one-time AD_HOC_USER token and its row (committed with the command)."""
         uid = uuid.uuid4().hex[:20].upper()
         now = utcnow()
         token: dict[str, Any] = {
@@ -239,18 +247,12 @@ class OcpiService:
             }
         else:
             token["auth_id"] = f"{self.config.country_code}-{self.config.party_id}-{uid}"
-        with self.database.session() as db:
-            db.add(
-                OcpiToken(
-                    uid=uid, authorization_reference=ci(reference), doc=token, last_updated=now
-                )
-            )
-            db.commit()
-        return token
+        row = OcpiToken(uid=uid, authorization_reference=ci(reference), doc=token, last_updated=now)
+        return token, row
 
     def _required_connector(self, location_id: str, evse_uid: str) -> str | None:
         """The connector id when the EVSE demands one and has exactly one connector."""
-        with self.database.session() as db:
+        with self.database.reading() as db:
             doc = db.scalar(
                 sa.select(OcpiLocation.doc).filter_by(location_id=ci(location_id)).limit(1)
             )

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from kiosk_app.charging import get_service, init_app
-from kiosk_app.charging.events import CommandResult, Pay
+from kiosk_app.charging.events import Cancel, CommandResult, Pay, TerminalStatus
 from kiosk_app.charging.ports import CpoUnavailable
 from kiosk_app.charging.runner import EvseBusy
 from kiosk_app.charging.service import ChargingService, NotServed, policy_from
@@ -288,3 +288,41 @@ def test_policy_is_copied_from_the_charging_config() -> None:
     assert policy.plugin_window_s == 120 and policy.stop_at_hold_share == Decimal("0.95")
     assert (policy.capture_policy, policy.cdr_missing_policy) == ("lower", "release")
     assert isinstance(policy.capture_policy, CapturePolicy)
+
+
+def test_several_events_are_applied_in_order_in_one_commit(engine: Engine) -> None:
+    ref = engine.service.select_evse("kiosk-1", "EVSE-1", "de")
+    engine.service.pay(ref)
+    commits: list[int] = []
+    sa.event.listen(engine.database.engine, "commit", lambda _conn: commits.append(1))
+    tx = engine.runner.apply_all(
+        ref,
+        [
+            TerminalStatus(0x0A, "insert_card", "Karte bitte"),
+            TerminalStatus(0x0B, "enter_pin", "PIN bitte"),
+            Cancel(),
+        ],
+    )
+    assert len(commits) == 1
+    assert tx.state == State.AUTHORISING and tx.cancel_requested
+    with engine.database.session() as session:
+        rows = session.execute(
+            sa.select(ChargingEvent.seq, ChargingEvent.category, ChargingEvent.kind)
+            .where(ChargingEvent.kind.in_(["TerminalStatus", "Cancel", "AbortPayment"]))
+            .order_by(ChargingEvent.seq)
+        ).all()
+        notes = session.scalars(
+            sa.select(ChargingEvent.kind)
+            .where(ChargingEvent.category == "notify")
+            .order_by(ChargingEvent.seq)
+        ).all()
+    kinds = [(category, kind) for _, category, kind in rows]
+    assert kinds == [
+        ("event", "TerminalStatus"),
+        ("event", "TerminalStatus"),
+        ("event", "Cancel"),
+        ("effect", "AbortPayment"),
+    ]
+    seqs = [seq for seq, _, _ in rows]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert notes == ["pay.started", "terminal.insert_card", "terminal.enter_pin"]

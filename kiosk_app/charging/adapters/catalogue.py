@@ -41,7 +41,7 @@ class EvseRecord:
 
 def find_evse(database: Database, evse_uid: str) -> EvseRecord | None:
     """The EVSE `evse_uid` from the stored Locations, or None."""
-    with database.session() as db:
+    with database.reading() as db:
         row = db.execute(
             sa.select(OcpiLocation.doc, OcpiEvse.status)
             .join(OcpiEvse, OcpiEvse.location_pk == OcpiLocation.id)
@@ -60,7 +60,7 @@ def tariffs_of(database: Database, record: EvseRecord) -> list[pricing.Tariff]:
     ids = [ci(t) for t in record.connector.get("tariff_ids") or []]
     if not ids:
         return []
-    with database.session() as db:
+    with database.reading() as db:
         docs = db.scalars(sa.select(OcpiTariff.doc).where(OcpiTariff.tariff_id.in_(ids))).all()
     parsed = []
     for doc in docs:
@@ -117,7 +117,7 @@ class OcpiPricing:
         tariffs = tariffs_of(self.database, record) if record else []
         if record is None or not tariffs or tx.session_id is None:
             return None
-        with self.database.session() as db:
+        with self.database.reading() as db:
             doc = db.scalar(
                 sa.select(OcpiSession.doc).where(OcpiSession.session_id == ci(tx.session_id))
             )
@@ -138,7 +138,7 @@ class OcpiPricing:
 
 
 def stored_cdr(database: Database, cdr_id: str) -> dict[str, Any] | None:
-    with database.session() as db:
+    with database.reading() as db:
         return db.scalar(
             sa.select(OcpiCdr.doc).where(OcpiCdr.cdr_id == ci(cdr_id)).order_by(OcpiCdr.id)
         )

@@ -89,15 +89,19 @@ class ReceiptIssuer:
 
     def _again(self, tx: TxState, kind: Kind) -> IssuedReceipt | None:
         """The receipt already issued for this transaction, with a fresh link."""
-        with self.database.session() as session:
-            record = session.scalar(
-                sa.select(ReceiptRecord).where(
+        # Usually there is none: look without taking the write lock (SQLite).
+        with self.database.reading() as session:
+            record_id = session.scalar(
+                sa.select(ReceiptRecord.id).where(
                     ReceiptRecord.transaction_reference == tx.reference,
                     ReceiptRecord.kind == kind.value,
                 )
             )
-            if record is None:
-                return None
+        if record_id is None:
+            return None
+        with self.database.session() as session:
+            record = session.get(ReceiptRecord, record_id)
+            assert record is not None  # receipt records are never deleted
             link = receipting.renew_link(session, record, self.config())
             session.commit()
             number = receipting.receipt_of(record).receipt_number
