@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from ocpi_peer import register_cpo
 
 TOKEN = "bench-cpo-token"
+ROUNDS = 8
 SESSION = {
     "country_code": "BE",
     "party_id": "BEC",
@@ -168,12 +169,14 @@ def main() -> None:
         _load(kiosk_url, auth, 200, args.threads, args.sessions)  # warm-up
         _load(bare_url, {}, 200, args.threads, args.sessions)
         results: dict[str, tuple[list[float], float]] = {"kiosk": ([], 0.0), "bare": ([], 0.0)}
-        for _ in range(2):  # interleaved rounds, so drift hits both alike
-            for name, target, headers in (("bare", bare_url, {}), ("kiosk", kiosk_url, auth)):
+        pair = [("bare", bare_url, {}), ("kiosk", kiosk_url, auth)]
+        for _ in range(ROUNDS):  # short interleaved rounds, each pair in turn order, so the
+            for name, target, headers in pair:  # machine's drift hits both alike
                 lat, elapsed = _load(
-                    target, headers, args.requests // 2, args.threads, args.sessions
+                    target, headers, args.requests // ROUNDS, args.threads, args.sessions
                 )
                 results[name] = (results[name][0] + lat, results[name][1] + elapsed)
+            pair.reverse()
         print(
             f"OCPI Sessions PATCH, gunicorn -w 2, {args.threads} client threads, "
             f"{args.requests} requests each, database {url.split(':')[0]}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -70,6 +71,34 @@ _CALLER_QUERY = sa.select(
     OcpiPeer.party_id,
     OcpiPeer.token_encoding,
 ).where(OcpiPeer.incoming_token_hash == sa.bindparam("digest"))
+
+
+class RecentCallers:
+    """Callers authenticated in the last `ttl_s` seconds, by `Authorization` header.
+
+    A charging car's Session is PATCHed every few seconds: this spares each PATCH the token
+    query. A change of credentials clears it in the process that made it; other web workers
+    notice within `ttl_s`. Only registered callers are kept: a new token, or a handshake that
+    completes in another process or outside a request, takes effect at once.
+    """
+
+    def __init__(self, ttl_s: float = 2.0, size: int = 64) -> None:
+        self.ttl_s, self.size = ttl_s, size
+        self._callers: dict[str, tuple[float, Caller]] = {}
+
+    def get(self, header: str) -> Caller | None:
+        found = self._callers.get(header)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, header: str, caller: Caller) -> None:
+        if len(self._callers) >= self.size:  # only peers' headers land here: a handful
+            self._callers.clear()
+        self._callers[header] = (time.monotonic() + self.ttl_s, caller)
+
+    def clear(self) -> None:
+        self._callers.clear()
 
 
 def authenticate(db: DbSession, header: str | None) -> Caller | None:
@@ -233,7 +262,7 @@ def accept_registration(
 
 
 def unregister(db: DbSession, caller: Caller) -> None:
-    """DELETE credentials: the peer's tokens stop working at once."""
+    """DELETE credentials: the peer's tokens stop working (see `RecentCallers` for how soon)."""
     peer = caller.peer(db)
     if peer.status != REGISTERED:
         raise OcpiError(Status.CLIENT_ERROR, "not registered", 405)

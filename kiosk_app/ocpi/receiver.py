@@ -47,13 +47,22 @@ def _authenticate() -> Response | None:
     version = (request.view_args or {}).get("version")
     if version is not None and version not in versions.SUPPORTED:
         raise OcpiError(Status.UNSUPPORTED_VERSION, f"unsupported version {version}", 404)
-    caller = peers.authenticate(db.session(), request.headers.get("Authorization"))
+    header = request.headers.get("Authorization") or ""
+    caller = _recent_callers().get(header)
+    if caller is None:
+        caller = peers.authenticate(db.session(), header)
+        if caller is not None and caller.status == peers.REGISTERED:
+            _recent_callers().put(header, caller)
     if caller is None:
         return reply(None, Status.CLIENT_ERROR, "unknown or missing token", http=401)
     if caller.status != peers.REGISTERED and request.endpoint not in _OPEN_TO_PENDING:
         return reply(None, Status.CLIENT_ERROR, "token A opens only versions and credentials", 401)
     g.ocpi_caller = caller
     return None
+
+
+def _recent_callers() -> peers.RecentCallers:
+    return current_app.extensions.setdefault("kiosk.ocpi_callers", peers.RecentCallers())
 
 
 @bp.errorhandler(OcpiError)
@@ -92,12 +101,14 @@ def credentials(version: str) -> Response:
     if request.method == "DELETE":
         peers.unregister(session, caller)
         commit_and_publish([])
+        _recent_callers().clear()
         return reply()
     data = body()
     ours = peers.accept_registration(
         session, http_client(), cfg, caller, data, version, update=request.method == "PUT"
     )
     commit_and_publish([])
+    _recent_callers().clear()
     return reply(ours)
 
 

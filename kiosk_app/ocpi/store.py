@@ -251,17 +251,8 @@ _UPDATE_SESSION = sa.update(_SESSIONS).where(_SESSIONS.c.id == sa.bindparam("pk"
 
 
 def _find_session(db: DbSession, cc: str, pid: str, session_id: str) -> sa.Row | None:
-    return (
-        db.connection()
-        .execute(
-            sa.select(_SESSIONS.c.id, _SESSIONS.c.doc).where(
-                _SESSIONS.c.country_code == ci(cc),
-                _SESSIONS.c.party_id == ci(pid),
-                _SESSIONS.c.session_id == ci(session_id),
-            )
-        )
-        .first()
-    )
+    params = {"cc": ci(cc), "pid": ci(pid), "sid": ci(session_id)}
+    return db.connection().execute(_FIND_SESSION, params).first()
 
 
 def put_session(

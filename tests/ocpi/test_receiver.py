@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -190,6 +191,30 @@ def test_credentials_get_put_delete(app, client, cpo_headers):  # type: ignore[n
     assert post.status_code == 405
     assert client.delete("/ocpi/2.2.1/credentials", headers=cpo_headers).status_code == 200
     assert client.put(URL, json=SESSION, headers=cpo_headers).status_code == 401
+
+
+def test_a_registered_caller_is_remembered_briefly(app, client, cpo_headers):  # type: ignore[no-untyped-def]
+    """A charging Session's PATCH stream spares the token query; a peer removed outside a
+    request (the CLI, another web worker) is refused once the memory lapses."""
+    app.extensions["kiosk.ocpi_callers"] = peers.RecentCallers(ttl_s=0.3)
+    database = app.extensions["kiosk.db"]
+    token_queries = []
+
+    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        if "incoming_token_hash" in statement:
+            token_queries.append(statement)
+
+    sa.event.listen(database.engine, "before_cursor_execute", count)
+    assert client.put(URL, json=SESSION, headers=cpo_headers).status_code == 201
+    for kwh in (1, 2, 3):
+        assert client.patch(URL, json={"kwh": kwh}, headers=cpo_headers).status_code == 200
+    assert len(token_queries) == 1
+    with database.session() as db:
+        db.scalar(sa.select(OcpiPeer)).status = peers.UNREGISTERED
+        db.commit()
+    assert client.patch(URL, json={"kwh": 4}, headers=cpo_headers).status_code == 200
+    time.sleep(0.35)
+    assert client.patch(URL, json={"kwh": 5}, headers=cpo_headers).status_code == 401
 
 
 def test_211_session_with_raw_token_is_matched_through_our_one_time_token(  # type: ignore[no-untyped-def]
