@@ -65,6 +65,8 @@ EFFECT_TYPES: dict[str, type[fx.Effect]] = {
     )
 }
 OPTIMISTIC_RETRIES = 8
+# Where new intents wait: (route, kiosk id) of each.
+Targets = set[tuple[str, str]]
 
 
 class EvseBusy(Exception):
@@ -108,8 +110,9 @@ class Runner:
         self.card_salt = card_salt
         self.clock = clock
         self.worker_id = worker_id
-        # Called after a commit that left intents to perform (the worker wakes up).
-        self.on_intent: Callable[[], None] = lambda: None
+        # Called after a commit that left intents to perform, with each one's (route, kiosk
+        # id): the worker wakes the loops that serve them.
+        self.on_intent: Callable[[Targets], None] = lambda _targets: None
 
     # --- persistence -------------------------------------------------------------------------
 
@@ -160,14 +163,14 @@ class Runner:
         for _ in range(OPTIMISTIC_RETRIES):
             try:
                 with self.database.session() as session:
-                    tx, intents = self.apply_in(session, reference, events, actor, done_effect)
+                    tx, targets = self.apply_in(session, reference, events, actor, done_effect)
                     session.commit()
             except (StaleDataError, sa.exc.DBAPIError) as exc:
                 if not is_write_conflict(exc):
                     raise
                 continue
-            if intents:
-                self.on_intent()
+            if targets:
+                self.on_intent(targets)
             return tx
         raise RuntimeError(f"{reference}: too many concurrent writers")
 
@@ -178,20 +181,20 @@ class Runner:
         events: ev.Event | Sequence[ev.Event],
         actor: str = "",
         done_effect: int | None = None,
-    ) -> tuple[TxState, int]:
+    ) -> tuple[TxState, Targets]:
         """Apply `events` (one or several, in order) inside the caller's database transaction;
-        return the new state and how many effect intents they recorded."""
+        return the new state and the (route, kiosk id) of the effect intents they recorded."""
         row = _row(session, reference, lock=True)
         tx = codec.load(TxState, row.snapshot)
         timers = tx.timers
         now = self.clock()
         lines: list[dict[str, Any]] = []
-        intents = 0
+        targets: Targets = set()
         for event in (events,) if isinstance(events, ev.Event) else events:
             tx, effects = transition(tx, event, now)
             name, payload = type(event).__name__, codec.dump(event)
             lines.append(_line(row, now, "event", name, event.source, actor, payload, tx))
-            intents += self._record_effects(session, row, now, effects, tx, lines)
+            targets |= self._record_effects(session, row, now, effects, tx, lines)
         # The row first: the statements below flush it together with the intents, once.
         _project(row, tx)
         _insert_lines(session, lines)
@@ -199,7 +202,7 @@ class Runner:
         if done_effect is not None:
             _finish(session, done_effect, now)
         session.flush()
-        return tx, intents
+        return tx, targets
 
     def _record_effects(
         self,
@@ -209,10 +212,10 @@ class Runner:
         effects: Iterable[fx.Effect],
         tx: TxState,
         lines: list[dict[str, Any]],
-    ) -> int:
+    ) -> Targets:
         """Add display lines and flags to `lines`, and an intent row (and its line) for every
-        effect that needs a port; the number of intents."""
-        intents = 0
+        effect that needs a port; the (route, kiosk id) of those intents."""
+        targets: Targets = set()
         for effect in effects:
             if isinstance(effect, fx.Notify):
                 text = {"text": effect.text}
@@ -221,7 +224,7 @@ class Runner:
                 lines.append(_line(row, now, "flag", effect.reason, "engine", "", {}, tx))
                 log.warning("transaction %s flagged for review: %s", row.reference, effect.reason)
             elif effect.route != "db":
-                intents += 1
+                targets.add((effect.route, row.kiosk_id))
                 payload = codec.dump(effect)
                 kind = type(effect).__name__
                 lines.append(_line(row, now, "effect", kind, "engine", "", payload, tx))
@@ -236,7 +239,7 @@ class Runner:
                         created_at=now,
                     )
                 )
-        return intents
+        return targets
 
     def record_outcome(self, effect_id: int, note: str) -> None:
         """An effect whose outcome the machine need not see: log it and mark it done."""

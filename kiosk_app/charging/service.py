@@ -280,7 +280,7 @@ class ChargingService:
         if kiosk_id not in self.ports.terminals:
             raise NotServed(f"kiosk {kiosk_id!r} has no terminal")
         closing_id = closing.request(self.database, kiosk_id, operator, self.runner.clock())
-        self.runner.on_intent()
+        self.runner.on_intent({("terminal", kiosk_id)})
         return closing_id
 
     # --- the CPO's pushes (called by the OCPI receiver) ---------------------------------------

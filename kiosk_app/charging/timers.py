@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from kiosk_app.charging import codec
 from kiosk_app.charging import events as ev
-from kiosk_app.charging.runner import Runner, is_write_conflict
+from kiosk_app.charging.runner import Runner, Targets, is_write_conflict
 from kiosk_app.charging.states import TimerKind, TxState
 from kiosk_app.models.charging import ChargingTimer, ChargingTransaction
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 def fire_due(runner: Runner, limit: int = 100) -> int:
     """Fire up to `limit` due timers; the number fired."""
     fired = 0
-    intents = 0
+    targets: Targets = set()
     while fired < limit:
         now = runner.clock()
         if not _any_due(runner, now):  # the common case, every worker round: no write lock
@@ -47,10 +47,10 @@ def fire_due(runner: Runner, limit: int = 100) -> int:
                 if due is None or due > now:
                     session.delete(timer)  # a row the machine no longer knows: stale
                 else:
-                    _, n = runner.apply_in(
+                    _, new = runner.apply_in(
                         session, row.reference, ev.TimerFired(TimerKind(timer.kind), due)
                     )
-                    intents += n
+                    targets |= new
                 session.commit()
             except (StaleDataError, sa.exc.DBAPIError) as exc:
                 if not is_write_conflict(exc):
@@ -58,8 +58,8 @@ def fire_due(runner: Runner, limit: int = 100) -> int:
                 session.rollback()
                 continue  # the transaction moved on meanwhile; look again
         fired += 1
-    if intents:
-        runner.on_intent()
+    if targets:
+        runner.on_intent(targets)
     return fired
 
 

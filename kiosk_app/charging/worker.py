@@ -2,10 +2,16 @@
 commands, and runs recovery.
 
 Each terminal is driven by exactly one worker: a lease row per kiosk (owner, expiry), renewed
-on every round; a worker that dies stops renewing and, once the lease has expired, another
-worker takes the terminal over (running recovery for it first). Inside a worker, one thread per
-owned terminal performs that terminal's commands one at a time; the abort line, timers, the CPO
-and receipts are served by the main loop so that a payment in progress never blocks them.
+a few times per lease; a worker that dies stops renewing and, once the lease has expired,
+another worker takes the terminal over (running recovery for it first). Inside a worker, one
+thread per owned terminal performs that terminal's commands one at a time; the abort line,
+timers, the CPO and receipts are served by the main loop so that a payment in progress never
+blocks them.
+
+Loops sleep until woken. Work committed in this process wakes the loop it is for; work
+committed elsewhere (the web tier under gunicorn, the operator's end-of-day) is found by the
+main loop, which every poll interval asks once which owned terminals have work and wakes them.
+So twenty idle kiosks cost one query per poll, not twenty.
 """
 
 from __future__ import annotations
@@ -22,12 +28,16 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from kiosk_app.charging import closing, recovery, timers
-from kiosk_app.charging.runner import Runner
+from kiosk_app.charging.runner import Runner, Targets
 from kiosk_app.config import ChargingConfig
 from kiosk_app.db import Database
-from kiosk_app.models.charging import TerminalLease
+from kiosk_app.models.charging import ChargingEffect, TerminalLease
+from kiosk_app.models.reconciliation import TerminalClosing
 
 log = logging.getLogger(__name__)
+
+
+MAIN = ""  # the wake-up key of the main loop (the terminal loops' keys are their kiosk ids)
 
 
 def worker_id() -> str:
@@ -41,6 +51,18 @@ class TerminalLeases:
         self, database: Database, owner: str, lease_s: int, clock: Callable[[], datetime]
     ) -> None:
         self.database, self.owner, self.lease_s, self.clock = database, owner, lease_s, clock
+
+    def renew(self, kiosk_ids: list[str]) -> set[str]:
+        """Extend the leases this worker holds among `kiosk_ids`, in one commit; those held."""
+        if not kiosk_ids:
+            return set()
+        until = self.clock() + timedelta(seconds=self.lease_s)
+        mine = sa.and_(TerminalLease.owner == self.owner, TerminalLease.kiosk_id.in_(kiosk_ids))
+        with self.database.session() as session:
+            session.execute(sa.update(TerminalLease).where(mine).values(expires_at=until))
+            held = set(session.scalars(sa.select(TerminalLease.kiosk_id).where(mine)))
+            session.commit()
+        return held
 
     def acquire(self, kiosk_id: str) -> bool:
         """Take or renew the lease; False while another live owner holds it."""
@@ -100,9 +122,10 @@ class Worker:
         self._renewed_at: datetime | None = None
         self._stop = threading.Event()
         self._wake = threading.Condition()
-        # Counts wake-ups: a loop sleeps only if none came since it last looked for work, so
-        # an intent committed while a round runs is not left waiting for the poll interval.
-        self._wakes = 0
+        # Wake-ups counted per loop (MAIN, and each kiosk's terminal loop): a loop sleeps only
+        # if none came since it last looked for work, so an intent committed while a round
+        # runs is not left waiting for the poll interval.
+        self._wakes: dict[str, int] = dict.fromkeys([MAIN, *kiosks], 0)
         self._main: threading.Thread | None = None
         self._last_recovery: datetime | None = None
         runner.on_intent = self.wake
@@ -123,10 +146,16 @@ class Worker:
             self.leases.release(kiosk_id)
         self.owned.clear()
 
-    def wake(self) -> None:
-        """New work was committed: every loop looks again at once."""
+    def wake(self, targets: Targets | None = None) -> None:
+        """New work was committed for `targets` (route, kiosk id): the loops that serve it
+        look again at once; every loop when None."""
+        if targets is None:
+            loops = set(self._wakes)
+        else:
+            loops = {kiosk if route == "terminal" else MAIN for route, kiosk in targets}
         with self._wake:
-            self._wakes += 1
+            for loop in loops & self._wakes.keys():
+                self._wakes[loop] += 1
             self._wake.notify_all()
 
     # --- the loops ---------------------------------------------------------------------------
@@ -142,20 +171,39 @@ class Worker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            seen = self._wakes
+            seen = self._wakes[MAIN]
             try:
                 if self._leases_due():
                     self._claim_terminals()
                 self._shared_round(list(self.owned))
+                self._wake_busy_terminals()
             except Exception:  # keep the worker alive; the next round retries
                 log.exception("worker round failed")
-            self._sleep(seen)
+            self._sleep(MAIN, seen)
 
-    def _sleep(self, seen: int) -> None:
-        """Wait for a wake-up or the poll interval, unless a wake-up came since `seen`."""
+    def _sleep(self, loop: str, seen: int) -> bool:
+        """Wait for a wake-up of `loop` or the poll interval, unless one came since `seen`;
+        whether it was woken."""
         with self._wake:
-            if self._wakes == seen:
-                self._wake.wait(self.poll_s)
+            return self._wake.wait_for(lambda: self._wakes[loop] != seen, self.poll_s)
+
+    def _wake_busy_terminals(self) -> None:
+        """Wake the owned terminals' loops that have work committed by other processes."""
+        owned = list(self.owned)
+        if not owned:
+            return
+        terminal_work = sa.select(ChargingEffect.kiosk_id).where(
+            ChargingEffect.status == "pending",
+            ChargingEffect.route == "terminal",
+            ChargingEffect.kiosk_id.in_(owned),
+        )
+        closings = sa.select(TerminalClosing.kiosk_id).where(
+            TerminalClosing.status == "pending", TerminalClosing.kiosk_id.in_(owned)
+        )
+        with self.runner.database.reading() as session:
+            busy = set(session.scalars(sa.union(terminal_work, closings)))
+        if busy:
+            self.wake({("terminal", kiosk_id) for kiosk_id in busy})
 
     def _leases_due(self) -> bool:
         now = self.runner.clock()
@@ -165,8 +213,9 @@ class Worker:
         return True
 
     def _claim_terminals(self) -> None:
+        renewed = self.leases.renew(list(self.owned))
         for kiosk_id in self.kiosks:
-            held = self.leases.acquire(kiosk_id)
+            held = kiosk_id in renewed or self.leases.acquire(kiosk_id)
             if held and kiosk_id not in self.owned:
                 thread = threading.Thread(
                     target=self._terminal_loop, args=(kiosk_id,), name=f"terminal-{kiosk_id}"
@@ -230,16 +279,17 @@ class Worker:
         try:
             self._recover_terminal(kiosk_id)
             last_check = self.runner.clock()
+            woken = True  # look for work once at the start
             while not self._stop.is_set() and kiosk_id in self.owned:
-                seen = self._wakes
-                if self._terminal_round(kiosk_id):
-                    continue
+                seen = self._wakes[kiosk_id]
+                while woken and self._terminal_round(kiosk_id):
+                    pass
                 now = self.runner.clock()
                 if now - last_check >= timedelta(seconds=self.config.recovery_interval_s):
                     last_check = now
                     report = recovery.RecoveryReport()
                     recovery.release_orphan_holds(self.runner, kiosk_id, report)
-                self._sleep(seen)
+                woken = self._sleep(kiosk_id, seen)
         except Exception:
             log.exception("terminal loop of %s failed; the lease will be retaken", kiosk_id)
             self.owned.pop(kiosk_id, None)

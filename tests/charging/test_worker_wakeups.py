@@ -1,13 +1,18 @@
 """The worker wakes on committed work, not on its poll interval: a wake-up that arrives while a
-loop is busy is not lost, and terminal leases are renewed a few times per lease rather than in
-front of every round's work."""
+loop is busy is not lost, it wakes only the loop the work is for, idle terminal loops do not
+query the database, and terminal leases are renewed a few times per lease rather than in front
+of every round's work."""
 
 from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 
-from kiosk_app.charging.worker import Worker
+import sqlalchemy as sa
+
+from kiosk_app.charging.service import ChargingService
+from kiosk_app.charging.worker import MAIN, Worker
 from kiosk_app.config import ChargingConfig
 
 from .conftest import Engine
@@ -17,10 +22,18 @@ HOUR_MS = 3_600_000
 
 def test_a_wake_up_during_a_round_is_not_lost(engine: Engine) -> None:
     worker = Worker(engine.runner, ["kiosk-1"], ChargingConfig(poll_interval_ms=HOUR_MS))
-    seen = worker._wakes  # a loop starts its round here
-    engine.runner.on_intent()  # work committed while the round runs
-    worker._sleep(seen)  # returns at once (with a lost wake-up it would sleep an hour)
-    assert worker._wakes == seen + 1
+    seen = worker._wakes["kiosk-1"]  # the terminal loop starts its round here
+    engine.runner.on_intent({("terminal", "kiosk-1")})  # work committed while the round runs
+    # Returns at once (with a lost wake-up it would sleep an hour).
+    assert worker._sleep("kiosk-1", seen)
+
+
+def test_a_wake_up_wakes_only_the_loop_the_work_is_for(engine: Engine) -> None:
+    worker = Worker(engine.runner, ["kiosk-1", "kiosk-2"], ChargingConfig(poll_interval_ms=50))
+    seen = dict(worker._wakes)
+    engine.runner.on_intent({("terminal", "kiosk-2"), ("cpo", "kiosk-1")})
+    assert worker._sleep("kiosk-2", seen["kiosk-2"]) and worker._sleep(MAIN, seen[MAIN])
+    assert not worker._sleep("kiosk-1", seen["kiosk-1"])  # slept its poll interval
 
 
 def test_committed_work_is_performed_without_waiting_for_the_poll_interval(
@@ -58,3 +71,44 @@ def test_leases_are_renewed_every_third_of_a_lease_not_every_round(engine: Engin
     engine.clock.advance(2)  # 6 s since the renewal, more than a third of 15 s
     assert worker._leases_due()
     assert not worker._leases_due()
+
+
+def test_work_committed_by_another_process_is_found_by_the_main_loop(engine: Engine) -> None:
+    """The web tier (its own runner, no worker to wake) commits a payment: the worker's main
+    loop finds it on its poll and wakes that terminal's loop."""
+    web = ChargingService(engine.runner_for("web"), engine.config, engine.ports)
+    worker = Worker(engine.runner, ["kiosk-1", "kiosk-2"], ChargingConfig(poll_interval_ms=50))
+    worker.start()
+    try:
+        reference = web.select_evse("kiosk-1", "EVSE-1", "de")
+        web.pay(reference)
+        deadline = time.monotonic() + 60
+        while engine.terminal.calls.count("preauthorise") == 0:
+            assert time.monotonic() < deadline, "the payment was not started"
+            time.sleep(0.02)
+    finally:
+        worker.stop()
+
+
+def test_idle_terminal_loops_do_not_query_the_database(engine: Engine) -> None:
+    """Twenty idle kiosks cost the main loop's one query per poll, not twenty."""
+    worker = Worker(engine.runner, ["kiosk-1", "kiosk-2"], ChargingConfig(poll_interval_ms=20))
+    by_terminal_loops: list[str] = []
+
+    def record(*_args: object) -> None:
+        if threading.current_thread().name.startswith("terminal-"):
+            by_terminal_loops.append(threading.current_thread().name)
+
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(worker.owned) < 2:  # both loops started, their start-up recovery done
+            assert time.monotonic() < deadline, "the terminals were not taken"
+            time.sleep(0.02)
+        time.sleep(0.3)
+        sa.event.listen(engine.database.engine, "before_cursor_execute", record)
+        time.sleep(0.5)  # some 25 polls of the main loop
+    finally:
+        sa.event.remove(engine.database.engine, "before_cursor_execute", record)
+        worker.stop()
+    assert by_terminal_loops == []
