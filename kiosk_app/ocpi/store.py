@@ -47,18 +47,22 @@ def _same_id(path_value: str, body: dict[str, Any], key: str) -> None:
 # --- locations -----------------------------------------------------------------------------------
 
 
-def find(db: DbSession, id_column: Any, cc: str, pid: str, object_id: str) -> Any:
-    """A party's stored object by its CiString id, e.g. `find(db, OcpiTariff.tariff_id, …)`."""
+def find(
+    db: DbSession, id_column: Any, cc: str, pid: str, object_id: str, lock: bool = False
+) -> Any:
+    """A party's stored object by its CiString id, e.g. `find(db, OcpiTariff.tariff_id, …)`;
+    with `lock`, row-locked until the commit (SQLite serialises writers anyway)."""
     model = id_column.class_
-    return db.scalar(
-        sa.select(model).where(
-            model.country_code == ci(cc), model.party_id == ci(pid), id_column == ci(object_id)
-        )
+    query = sa.select(model).where(
+        model.country_code == ci(cc), model.party_id == ci(pid), id_column == ci(object_id)
     )
+    return db.scalar(query.with_for_update() if lock else query)
 
 
 def _find_location(db: DbSession, cc: str, pid: str, location_id: str) -> OcpiLocation | None:
-    return find(db, OcpiLocation.location_id, cc, pid, location_id)
+    # Locked: pushes for two EVSEs of one Location each merge into the same document, and on
+    # PostgreSQL the second would otherwise overwrite the first's EVSE with what it read.
+    return find(db, OcpiLocation.location_id, cc, pid, location_id, lock=True)
 
 
 def _find_in(items: list[dict[str, Any]], key: str, value: str) -> int | None:
@@ -241,10 +245,15 @@ def _reference_for_token(db: DbSession, token_uid: str | None) -> str | None:
 # Sessions are the hot path (a PATCH every few seconds per charging car): plain Core
 # statements on the table, no ORM identity map or unit of work.
 _SESSIONS = OcpiSession.__table__
-_FIND_SESSION = sa.select(_SESSIONS.c.id, _SESSIONS.c.doc).where(
-    _SESSIONS.c.country_code == sa.bindparam("cc"),
-    _SESSIONS.c.party_id == sa.bindparam("pid"),
-    _SESSIONS.c.session_id == sa.bindparam("sid"),
+# Locked, as a PATCH merges into the stored document (charging periods are appended).
+_FIND_SESSION = (
+    sa.select(_SESSIONS.c.id, _SESSIONS.c.doc)
+    .where(
+        _SESSIONS.c.country_code == sa.bindparam("cc"),
+        _SESSIONS.c.party_id == sa.bindparam("pid"),
+        _SESSIONS.c.session_id == sa.bindparam("sid"),
+    )
+    .with_for_update()
 )
 # SET takes its columns from the parameters given at execution.
 _UPDATE_SESSION = sa.update(_SESSIONS).where(_SESSIONS.c.id == sa.bindparam("pk"))
