@@ -73,7 +73,7 @@ INSTANT = Scenario(speed=1e7, ticks=1, tick_minutes=1)
 # How often a driver looks whether its transaction is done. The time to the receipt link is
 # not taken from this poll but from the engine's own record (the `ReceiptIssued` line of the
 # timeline), so the driver can look rarely and leave the CPU to the engine it measures.
-POLL_S = 0.02
+POLL_S = 0.05
 
 
 def park_fixture(path: Path, evses: int) -> Path:
