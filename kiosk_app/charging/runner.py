@@ -129,8 +129,8 @@ class Runner:
                 hold_minor=tx.hold_minor,
                 session_code=session_code,
                 created_at=tx.created_at,
+                **_projection(tx),
             )
-            _project(row, tx)
             session.add(row)
             try:
                 session.flush()
@@ -138,12 +138,12 @@ class Runner:
                 raise EvseBusy(tx.evse_uid) from exc
             payload = {"hold_minor": tx.hold_minor, "currency": tx.currency}
             line = _line(row, tx.created_at, "event", "Created", "kiosk", "", payload, tx)
-            _insert_lines(session, [line])
+            _insert(session, _EVENTS, [line])
             session.commit()
 
     def load(self, reference: str) -> TxState:
         with self.database.reading() as session:
-            return codec.load(TxState, _row(session, reference).snapshot)
+            return codec.load(TxState, _head(session, reference).snapshot)
 
     def apply(
         self, reference: str, event: ev.Event, *, actor: str = "", done_effect: int | None = None
@@ -184,73 +184,36 @@ class Runner:
     ) -> tuple[TxState, Targets]:
         """Apply `events` (one or several, in order) inside the caller's database transaction;
         return the new state and the (route, kiosk id) of the effect intents they recorded."""
-        row = _row(session, reference, lock=True)
+        row = _head(session, reference, lock=True)
         tx = codec.load(TxState, row.snapshot)
         timers = tx.timers
         now = self.clock()
         lines: list[dict[str, Any]] = []
-        targets: Targets = set()
+        intents: list[dict[str, Any]] = []
         for event in (events,) if isinstance(events, ev.Event) else events:
             tx, effects = transition(tx, event, now)
             name, payload = type(event).__name__, codec.dump(event)
             lines.append(_line(row, now, "event", name, event.source, actor, payload, tx))
-            targets |= self._record_effects(session, row, now, effects, tx, lines)
-        # The row first: the statements below flush it together with the intents, once.
-        _project(row, tx)
-        _insert_lines(session, lines)
+            intents += _record_effects(row, now, effects, tx, lines)
+        # Core statements, one each: the engine never needs these rows as ORM objects.
+        _write_row(session, row, _projection(tx))
+        _insert(session, _EVENTS, lines)
+        _insert(session, _EFFECTS, intents)
         _sync_timers(session, row, timers, tx.timers)
         if done_effect is not None:
             _finish(session, done_effect, now)
-        session.flush()
-        return tx, targets
-
-    def _record_effects(
-        self,
-        session: Session,
-        row: ChargingTransaction,
-        now: datetime,
-        effects: Iterable[fx.Effect],
-        tx: TxState,
-        lines: list[dict[str, Any]],
-    ) -> Targets:
-        """Add display lines and flags to `lines`, and an intent row (and its line) for every
-        effect that needs a port; the (route, kiosk id) of those intents."""
-        targets: Targets = set()
-        for effect in effects:
-            if isinstance(effect, fx.Notify):
-                text = {"text": effect.text}
-                lines.append(_line(row, now, "notify", effect.key, "engine", "", text, tx))
-            elif isinstance(effect, fx.FlagForReview):
-                lines.append(_line(row, now, "flag", effect.reason, "engine", "", {}, tx))
-                log.warning("transaction %s flagged for review: %s", row.reference, effect.reason)
-            elif effect.route != "db":
-                targets.add((effect.route, row.kiosk_id))
-                payload = codec.dump(effect)
-                kind = type(effect).__name__
-                lines.append(_line(row, now, "effect", kind, "engine", "", payload, tx))
-                session.add(
-                    ChargingEffect(
-                        transaction_id=row.id,
-                        reference=row.reference,
-                        kiosk_id=row.kiosk_id,
-                        route=effect.route,
-                        kind=kind,
-                        payload=payload,
-                        created_at=now,
-                    )
-                )
-        return targets
+        return tx, {(i["route"], i["kiosk_id"]) for i in intents}
 
     def record_outcome(self, effect_id: int, note: str) -> None:
         """An effect whose outcome the machine need not see: log it and mark it done."""
         with self.database.session() as session:
-            intent = session.get(ChargingEffect, effect_id)
-            assert intent is not None
-            row = _row(session, intent.reference, lock=True)
+            intent = _intent(session, effect_id)
+            row = _head(session, intent.reference, lock=True)
             tx = codec.load(TxState, row.snapshot)
             now = self.clock()
             line = _line(row, now, "outcome", intent.kind, "engine", "", {"note": note}, tx)
-            _insert_lines(session, [line])
+            _write_row(session, row, {})
+            _insert(session, _EVENTS, [line])
             _finish(session, effect_id, now)
             session.commit()
 
@@ -274,9 +237,9 @@ class Runner:
             return won
 
     def _claim_in(self, session: Session, effect_id: int) -> bool:
-        result = session.execute(
-            sa.update(ChargingEffect)
-            .where(ChargingEffect.id == effect_id, ChargingEffect.status == "pending")
+        result = session.connection().execute(
+            sa.update(_EFFECTS)
+            .where(_EFFECTS.c.id == effect_id, _EFFECTS.c.status == "pending")
             .values(status="running", claimed_by=self.worker_id, claimed_at=self.clock())
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
@@ -289,10 +252,8 @@ class Runner:
             if not self._claim_in(session, effect_id):
                 session.rollback()
                 return False
-            intent = session.get(ChargingEffect, effect_id)
-            assert intent is not None
-            reference, kind, payload = intent.reference, intent.kind, intent.payload
-            tx = codec.load(TxState, _row(session, reference).snapshot)
+            reference, kind, payload = _intent(session, effect_id)
+            tx = codec.load(TxState, _head(session, reference).snapshot)
             session.commit()
         effect = codec.load(EFFECT_TYPES[kind], payload)
         outcome = _ACTIONS[type(effect)](self, tx, effect)
@@ -540,40 +501,128 @@ _ACTIONS: dict[type[fx.Effect], Callable[[Runner, TxState, Any], Outcome]] = {
 # --- rows ------------------------------------------------------------------------------------
 
 
-def _row(session: Session, reference: str, lock: bool = False) -> ChargingTransaction:
+_TRANSACTIONS = ChargingTransaction.__table__
+_EVENTS = ChargingEvent.__table__
+_EFFECTS = ChargingEffect.__table__
+_TIMERS = ChargingTimer.__table__
+
+
+@dataclasses.dataclass
+class _Head:
+    """What a step needs of the transaction's row: who it is, the state, the numbering."""
+
+    id: int
+    reference: str
+    kiosk_id: str
+    snapshot: dict[str, Any]
+    last_seq: int
+    version: int
+
+
+_HEAD = sa.select(
+    _TRANSACTIONS.c.id,
+    _TRANSACTIONS.c.reference,
+    _TRANSACTIONS.c.kiosk_id,
+    _TRANSACTIONS.c.snapshot,
+    _TRANSACTIONS.c.last_seq,
+    _TRANSACTIONS.c.version,
+).where(_TRANSACTIONS.c.reference == sa.bindparam("reference"))
+_INTENT = sa.select(_EFFECTS.c.reference, _EFFECTS.c.kind, _EFFECTS.c.payload).where(
+    _EFFECTS.c.id == sa.bindparam("id")
+)
+
+
+def _head(session: Session, reference: str, lock: bool = False) -> _Head:
     """The transaction's row; with `lock`, writers queue on it (PostgreSQL row lock; SQLite
     serialises writers anyway). The version column still guards against a lost update."""
-    query = sa.select(ChargingTransaction).where(ChargingTransaction.reference == reference)
-    row = session.scalar(query.with_for_update() if lock else query)
-    if row is None:
+    query = _HEAD.with_for_update() if lock else _HEAD
+    found = session.connection().execute(query, {"reference": reference}).first()
+    if found is None:
         raise UnknownTransaction(reference)
-    return row
+    return _Head(*found)
 
 
-def _project(row: ChargingTransaction, tx: TxState) -> None:
-    """Copy the queryable parts of the snapshot into their columns."""
-    row.state = str(tx.state)
-    row.occupies_evse = tx.state in OCCUPYING
-    row.held_minor = tx.held_minor
-    row.captured_minor = tx.captured_minor
-    row.released_minor = tx.released_minor
+def _intent(session: Session, effect_id: int) -> sa.Row:
+    found = session.connection().execute(_INTENT, {"id": effect_id}).first()
+    assert found is not None
+    return found
+
+
+def _write_row(session: Session, row: _Head, values: dict[str, Any]) -> None:
+    """Update the transaction's row from the version read; StaleDataError when another writer
+    changed it meanwhile (the caller retries from a fresh read)."""
+    result = session.connection().execute(
+        sa.update(_TRANSACTIONS)
+        .where(_TRANSACTIONS.c.id == row.id, _TRANSACTIONS.c.version == row.version)
+        .values(last_seq=row.last_seq, version=row.version + 1, **values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleDataError(f"transaction {row.reference} was changed by another writer")
+
+
+def _projection(tx: TxState) -> dict[str, Any]:
+    """The queryable parts of the snapshot, by column, and the snapshot itself."""
+    values: dict[str, Any] = {
+        "state": str(tx.state),
+        "occupies_evse": tx.state in OCCUPYING,
+        "held_minor": tx.held_minor,
+        "captured_minor": tx.captured_minor,
+        "released_minor": tx.released_minor,
+        "ocpi_session_id": tx.session_id,
+        "cdr_id": tx.cdr_id,
+        "cross_check": tx.cross_check,
+        "review_flags": ",".join(tx.review_flags)[:255],
+        "needs_review": bool(tx.review_flags),
+        "receipt_number": tx.receipt_number,
+        "refund_due_minor": tx.refund_due_minor,
+        "snapshot": codec.dump(tx),
+        "updated_at": tx.updated_at or tx.created_at,
+    }
     if tx.reservation is not None:
-        row.card_brand = tx.reservation.card_brand[:32]
-        row.card_last4 = tx.reservation.card_last4
-        row.card_hash = tx.reservation.card_hash
-    row.ocpi_session_id = tx.session_id
-    row.cdr_id = tx.cdr_id
-    row.cross_check = tx.cross_check
-    row.review_flags = ",".join(tx.review_flags)[:255]
-    row.needs_review = bool(tx.review_flags)
-    row.receipt_number = tx.receipt_number
-    row.refund_due_minor = tx.refund_due_minor
-    row.snapshot = codec.dump(tx)
-    row.updated_at = tx.updated_at or tx.created_at
+        values["card_brand"] = tx.reservation.card_brand[:32]
+        values["card_last4"] = tx.reservation.card_last4
+        values["card_hash"] = tx.reservation.card_hash
+    return values
+
+
+def _record_effects(
+    row: _Head,
+    now: datetime,
+    effects: Iterable[fx.Effect],
+    tx: TxState,
+    lines: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Add display lines and flags to `lines`; an intent row (and its line) for every effect
+    that needs a port."""
+    intents = []
+    for effect in effects:
+        if isinstance(effect, fx.Notify):
+            text = {"text": effect.text}
+            lines.append(_line(row, now, "notify", effect.key, "engine", "", text, tx))
+        elif isinstance(effect, fx.FlagForReview):
+            lines.append(_line(row, now, "flag", effect.reason, "engine", "", {}, tx))
+            log.warning("transaction %s flagged for review: %s", row.reference, effect.reason)
+        elif effect.route != "db":
+            payload = codec.dump(effect)
+            kind = type(effect).__name__
+            lines.append(_line(row, now, "effect", kind, "engine", "", payload, tx))
+            intents.append(
+                {
+                    "transaction_id": row.id,
+                    "reference": row.reference,
+                    "kiosk_id": row.kiosk_id,
+                    "route": effect.route,
+                    "kind": kind,
+                    "payload": payload,
+                    "status": "pending",
+                    "created_at": now,
+                }
+            )
+    return intents
 
 
 def _line(
-    row: ChargingTransaction,
+    row: _Head | ChargingTransaction,
     at: datetime,
     category: str,
     kind: str,
@@ -582,7 +631,7 @@ def _line(
     payload: dict[str, Any],
     tx: TxState,
 ) -> dict[str, Any]:
-    """The next timeline row of the transaction (numbered here, inserted by `_insert_lines`)."""
+    """The next timeline row of the transaction (numbered here, inserted by `_insert`)."""
     row.last_seq = (row.last_seq or 0) + 1
     return {
         "transaction_id": row.id,
@@ -597,14 +646,14 @@ def _line(
     }
 
 
-def _insert_lines(session: Session, lines: list[dict[str, Any]]) -> None:
-    """One statement for a step's timeline rows (an executemany: nothing is read back)."""
-    if lines:
-        session.execute(sa.insert(ChargingEvent), lines)
+def _insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """One statement for a step's rows of `table` (an executemany: nothing is read back)."""
+    if rows:
+        session.connection().execute(sa.insert(table), rows)
 
 
 def _sync_timers(
-    session: Session, row: ChargingTransaction, old: tuple[Timer, ...], new: tuple[Timer, ...]
+    session: Session, row: _Head, old: tuple[Timer, ...], new: tuple[Timer, ...]
 ) -> None:
     """Make the timer rows match the machine's timers (a fired timer is simply gone)."""
     if old == new:
@@ -612,22 +661,19 @@ def _sync_timers(
     keep = {(t.kind, t.due_at) for t in new}
     gone = [str(t.kind) for t in old if (t.kind, t.due_at) not in keep]
     if gone:
-        session.execute(
-            sa.delete(ChargingTimer).where(
-                ChargingTimer.transaction_id == row.id, ChargingTimer.kind.in_(gone)
-            )
+        session.connection().execute(
+            sa.delete(_TIMERS).where(_TIMERS.c.transaction_id == row.id, _TIMERS.c.kind.in_(gone))
         )
     before = {(t.kind, t.due_at) for t in old}
-    for timer in new:
-        if (timer.kind, timer.due_at) not in before:
-            session.add(
-                ChargingTimer(transaction_id=row.id, kind=str(timer.kind), due_at=timer.due_at)
-            )
+    added = [
+        {"transaction_id": row.id, "kind": str(timer.kind), "due_at": timer.due_at}
+        for timer in new
+        if (timer.kind, timer.due_at) not in before
+    ]
+    _insert(session, _TIMERS, added)
 
 
 def _finish(session: Session, effect_id: int, now: datetime) -> None:
-    session.execute(
-        sa.update(ChargingEffect)
-        .where(ChargingEffect.id == effect_id)
-        .values(status="done", done_at=now)
+    session.connection().execute(
+        sa.update(_EFFECTS).where(_EFFECTS.c.id == effect_id).values(status="done", done_at=now)
     )
