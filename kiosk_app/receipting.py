@@ -164,15 +164,19 @@ def credit_note(
     return issue(session, draft, config, series=receipt.series)
 
 
-def current_receipt(session: Session, reference: str) -> ReceiptRecord | None:
-    """The transaction's receipt in force: kind receipt, not cancelled (a replacement naming
-    the customer, when the driver asked for one)."""
+def current_receipt(
+    session: Session, reference: str, *, voucher: bool = False
+) -> ReceiptRecord | None:
+    """The transaction's receipt in force: not cancelled (a replacement naming the customer,
+    when the driver asked for one). With `voucher`, a "nothing charged" voucher counts too:
+    then it is the document whose link the driver holds."""
+    kinds = [Kind.RECEIPT.value, Kind.NOTHING_CHARGED.value] if voucher else [Kind.RECEIPT.value]
     cancelled = sa.select(ReceiptRecord.original_id).where(ReceiptRecord.original_id.is_not(None))
     return session.scalar(
         sa.select(ReceiptRecord)
         .where(
             ReceiptRecord.transaction_reference == reference,
-            ReceiptRecord.kind == Kind.RECEIPT.value,
+            ReceiptRecord.kind.in_(kinds),
             ReceiptRecord.id.not_in(cancelled),
         )
         .order_by(ReceiptRecord.id.desc())

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kiosk_app import receipting
@@ -116,22 +115,6 @@ def end_request_transaction(session: Session) -> None:
     commits its own: SQLite lets one writer at a time, and the request would hold the lock.
     The audit entry is then written in a fresh transaction, committed with the request."""
     session.commit()
-
-
-def transaction_receipt(session: Session, reference: str) -> ReceiptRecord | None:
-    """The transaction's current receipt or voucher (not a cancellation or credit note, not
-    cancelled): the record whose link the driver holds."""
-    cancelled = sa.select(ReceiptRecord.original_id).where(ReceiptRecord.original_id.is_not(None))
-    return session.scalar(
-        sa.select(ReceiptRecord)
-        .where(
-            ReceiptRecord.transaction_reference == reference,
-            ReceiptRecord.kind.not_in(("cancellation", "credit_note")),
-            ReceiptRecord.id.not_in(cancelled),
-        )
-        .order_by(ReceiptRecord.id.desc())
-        .limit(1)
-    )
 
 
 def reissue_link(

@@ -134,7 +134,7 @@ for _slug in actions.TRANSACTION_ACTIONS:
 @admin_required
 def transaction_reissue_link(ref: str) -> View:
     detail = _transaction_or_404(ref)
-    record = actions.transaction_receipt(db.session(), ref)
+    record = receipting.current_receipt(db.session(), ref, voucher=True)
     if record is None:
         abort(404, description="This transaction has no receipt or voucher to send again.")
     form = ConfirmForm()

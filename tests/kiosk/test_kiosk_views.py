@@ -215,6 +215,23 @@ def test_status_feed_sends_new_prompts_after_the_cursor(client, real_engine: Rea
     assert update["url"] == f"{KIOSK}/t/{ref}"
 
 
+def test_start_over_is_offered_only_where_the_idle_reset_is(client, real_engine: RealEngine):
+    """Not while the driver pays or the charge starts: it would take their screen and session
+    code away mid-way, as the idle reset would (both are paused there)."""
+
+    def screen_and_start_over(ref: str) -> tuple[str, bool]:
+        html = client.get(f"{KIOSK}/t/{ref}").get_data(as_text=True)
+        form = re.search(r'<form id="reset-form"[^>]*>', html).group(0)
+        return re.search(r'data-screen="(\w+)"', html).group(1), not form.endswith(" hidden>")
+
+    ref = select(client)
+    assert screen_and_start_over(ref) == ("price", True)
+    client.post(f"{KIOSK}/t/{ref}/pay")
+    assert screen_and_start_over(ref) == ("pay", False)
+    real_engine.work()
+    assert screen_and_start_over(ref) == ("starting", False)
+
+
 def test_status_feed_rejects_a_bad_cursor(client, real_engine):
     ref = select(client)
     client.post(f"{KIOSK}/t/{ref}/pay")
