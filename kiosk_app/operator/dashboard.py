@@ -131,7 +131,10 @@ def figures(
 
 def _count(bucket: Figures, row: ChargingTransaction) -> None:
     snapshot = row.snapshot
-    bucket.revenue_minor += row.captured_minor
+    # Net: what credit CDRs give back to the card after the capture is not revenue, whether
+    # the operator has refunded it yet or not (it counts on the charge's day).
+    given_back = sum(refund["amount_minor"] for refund in snapshot.get("refunds") or ())
+    bucket.revenue_minor += row.captured_minor - given_back
     bucket.energy_kwh += Decimal(str(snapshot.get("kwh") or 0))
     bucket.sessions += bool(row.ocpi_session_id)
     approved = row.held_minor > 0

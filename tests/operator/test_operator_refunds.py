@@ -3,6 +3,7 @@ and the admin action that records a refund made at the acquirer (confirmed, CSRF
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -48,6 +49,15 @@ def test_the_refunds_due_are_listed_with_what_the_acquirer_needs(viewer_client, 
     attention = board[board.index("Needs attention") : board.index('id="figures-heading"')]
     assert "Refund of 1.20 EUR due after a credit CDR at kiosk-1" in attention
     assert f"/operator/transactions/{ref}" in attention
+
+
+def test_the_dashboard_revenue_is_net_of_credits(viewer_client, backoffice):  # type: ignore[no-untyped-def]
+    credited(backoffice, amount="1.20")
+    backoffice.charge("EVSE-2", total="3.20")
+    day = backoffice.clock().date().isoformat()
+    page = viewer_client.get(f"/operator/?until={day}").get_data(as_text=True)
+    row = re.search(r'<th scope="row">kiosk-1</th><td>([^<]*)</td>', page)
+    assert row is not None and row.group(1) == "5.20 EUR"  # 3.20 - 1.20 + 3.20
 
 
 def test_recording_a_refund_books_it_issues_the_credit_note_and_is_audited(
