@@ -283,6 +283,15 @@ class CreditNoteIssued(Event):
     source = "receipts"
 
 
+@dataclass(frozen=True)
+class CreditNoteFailed(Event):
+    """The credit note of refund payment `index` could not be issued."""
+
+    index: int
+    error: str
+    source = "receipts"
+
+
 # --- timers ----------------------------------------------------------------------------------
 
 
@@ -323,5 +332,6 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ReceiptFailed,
     VoucherIssued,
     CreditNoteIssued,
+    CreditNoteFailed,
     TimerFired,
 )

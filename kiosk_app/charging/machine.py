@@ -326,7 +326,8 @@ def _operator_record_refund(s: _Step, e: ev.OperatorRecordRefund) -> None:
         return
     payment = RefundPayment(e.amount_minor, reference, e.operator, s.now)
     s.set(refund_payments=(*tx.refund_payments, payment))
-    s.emit(fx.IssueCreditNote(tx.reference, len(tx.refund_payments), e.amount_minor))
+    if _missing_credit_note(s.tx) == len(tx.refund_payments):  # none missing before it
+        s.emit(fx.IssueCreditNote(tx.reference, len(tx.refund_payments), e.amount_minor))
 
 
 # --- terminal --------------------------------------------------------------------------------
@@ -762,11 +763,38 @@ def _voucher_issued(s: _Step, e: ev.VoucherIssued) -> None:
         s.set(voucher_number=e.number)
 
 
+# Credit notes are issued one after the other, in the order the refunds were recorded: the
+# receipts side numbers a transaction's credit notes by that order (one per refund payment).
+
+
+def _missing_credit_note(tx: TxState) -> int | None:
+    """The index of the first refund payment without its credit note."""
+    return next((i for i, p in enumerate(tx.refund_payments) if p.credit_note_number is None), None)
+
+
+def _issue_missing_credit_note(s: _Step) -> None:
+    index = _missing_credit_note(s.tx)
+    if index is not None:
+        payment = s.tx.refund_payments[index]
+        s.emit(fx.IssueCreditNote(s.tx.reference, index, payment.amount_minor))
+
+
 def _credit_note_issued(s: _Step, e: ev.CreditNoteIssued) -> None:
     payments = list(s.tx.refund_payments)
-    if 0 <= e.index < len(payments) and payments[e.index].credit_note_number is None:
-        payments[e.index] = dataclasses.replace(payments[e.index], credit_note_number=e.number)
-        s.set(refund_payments=tuple(payments))
+    if e.index != _missing_credit_note(s.tx):
+        return
+    payments[e.index] = dataclasses.replace(payments[e.index], credit_note_number=e.number)
+    s.set(refund_payments=tuple(payments))
+    s.cancel(T.CREDIT_NOTE_RETRY)
+    _issue_missing_credit_note(s)
+
+
+def _credit_note_failed(s: _Step, e: ev.CreditNoteFailed) -> None:
+    """Flagged at once (a refund without its credit note is a gap in the books) and retried
+    every `retry_delay_s` until issued."""
+    if e.index == _missing_credit_note(s.tx):
+        s.flag("credit_note_failed")
+        s.schedule(T.CREDIT_NOTE_RETRY, s.tx.policy.retry_delay_s)
 
 
 # --- timers ----------------------------------------------------------------------------------
@@ -840,6 +868,10 @@ def _receipt_retry(s: _Step) -> None:
         s.emit(fx.IssueReceipt(s.tx.reference, s.tx.captured_minor))
 
 
+def _credit_note_retry(s: _Step) -> None:
+    _issue_missing_credit_note(s)
+
+
 def _advice_retry(s: _Step) -> None:
     if s.state == S.RECEIPT_ISSUED and s.tx.advice_required:
         s.emit(fx.SendAdvice(s.tx.reference, s.tx.captured_minor))
@@ -855,6 +887,7 @@ _TIMER_HANDLERS: dict[TimerKind, Callable[[_Step], None]] = {
     T.STOP_RETRY: _stop_retry,
     T.RECEIPT_RETRY: _receipt_retry,
     T.ADVICE_RETRY: _advice_retry,
+    T.CREDIT_NOTE_RETRY: _credit_note_retry,
 }
 
 _HANDLERS: dict[type[ev.Event], Callable[[_Step, Any], None]] = {
@@ -886,5 +919,6 @@ _HANDLERS: dict[type[ev.Event], Callable[[_Step, Any], None]] = {
     ev.ReceiptFailed: _receipt_failed,
     ev.VoucherIssued: _voucher_issued,
     ev.CreditNoteIssued: _credit_note_issued,
+    ev.CreditNoteFailed: _credit_note_failed,
     ev.TimerFired: _timer_fired,
 }

@@ -479,7 +479,7 @@ def _issue_credit_note(runner: Runner, tx: TxState, e: fx.IssueCreditNote) -> Ou
         number = runner.ports.receipts.issue_credit_note(tx, e.index, e.amount_minor)
     except Exception as exc:
         log.exception("credit note for %s failed", tx.reference)
-        return f"credit note failed: {exc}"
+        return ev.CreditNoteFailed(e.index, f"{type(exc).__name__}: {exc}")
     return ev.CreditNoteIssued(e.index, number)
 
 

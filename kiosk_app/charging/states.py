@@ -75,6 +75,7 @@ class TimerKind(enum.StrEnum):
     STOP_RETRY = "STOP_RETRY"
     RECEIPT_RETRY = "RECEIPT_RETRY"
     ADVICE_RETRY = "ADVICE_RETRY"  # send the OCPI 2.3.0 financial advice again
+    CREDIT_NOTE_RETRY = "CREDIT_NOTE_RETRY"  # issue the first missing credit note again
 
 
 class CapturePolicy(enum.StrEnum):

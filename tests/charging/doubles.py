@@ -268,6 +268,9 @@ class ScriptedReceipts:
         return self.vouchers.setdefault(tx.reference, f"V-{len(self.vouchers) + 1}")
 
     def issue_credit_note(self, tx: TxState, index: int, amount_minor: int) -> str:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise OSError("disk full")
         return self.credit_notes.setdefault((tx.reference, index), f"CN-{index}-{amount_minor}")
 
 

@@ -191,6 +191,7 @@ def sample_events(tx: TxState) -> list[ev.Event]:
         ev.OperatorRecordRefund("olga", 100, "ACQ-9"),
         ev.OperatorRecordRefund("olga", tx.refund_due_minor + 1, "ACQ-8"),
         ev.CreditNoteIssued(0, "K1-7"),
+        ev.CreditNoteFailed(0, "disk full"),
         cdr(),
         cdr(total=0, cdr_id="CDR-0", ours=0),
         cdr(total=HOLD * 3, cdr_id="CDR-BIG", ours=HOLD * 2),

@@ -102,6 +102,36 @@ def test_recording_a_refund_books_it_and_asks_for_the_credit_note() -> None:
     assert tx.refund_due_minor == 0 and effects == [fx.IssueCreditNote("TX-1", 1, 34)]
 
 
+def test_a_failed_credit_note_is_flagged_and_retried_before_the_next_one() -> None:
+    tx = settled(credit(234), ev.OperatorRecordRefund("olga", 100, "ACQ-1"))
+    tx, effects = transition(tx, ev.CreditNoteFailed(0, "OSError: disk full"), T0)
+    assert (
+        "credit_note_failed" in tx.review_flags
+        and fx.FlagForReview("credit_note_failed") in effects
+    )
+    assert tx.timer_due(TimerKind.CREDIT_NOTE_RETRY) is not None
+    # A second refund waits: credit notes are numbered in the order of the refunds.
+    tx, effects = transition(tx, ev.OperatorRecordRefund("olga", 134, "ACQ-2"), T0)
+    assert not [e for e in effects if isinstance(e, fx.IssueCreditNote)]
+    tx, effects = transition(tx, fire(tx, TimerKind.CREDIT_NOTE_RETRY), T0)
+    assert [e for e in effects if isinstance(e, fx.IssueCreditNote)] == [
+        fx.IssueCreditNote("TX-1", 0, 100)
+    ]
+    tx, effects = transition(tx, ev.CreditNoteIssued(0, "K1-2"), T0)
+    assert effects[-1] == fx.IssueCreditNote("TX-1", 1, 134)  # then the next one
+    assert tx.timer_due(TimerKind.CREDIT_NOTE_RETRY) is None
+    tx, _ = transition(tx, ev.CreditNoteIssued(1, "K1-3"), T0)
+    assert [p.credit_note_number for p in tx.refund_payments] == ["K1-2", "K1-3"]
+
+
+def test_a_credit_note_answer_out_of_order_is_ignored() -> None:
+    tx = settled(credit(234), ev.OperatorRecordRefund("olga", 100, "ACQ-1"))
+    tx, effects = transition(tx, ev.CreditNoteIssued(1, "K1-9"), T0)
+    assert tx.refund_payments[0].credit_note_number is None and effects == []
+    tx, effects = transition(tx, ev.CreditNoteFailed(1, "late"), T0)
+    assert "credit_note_failed" not in tx.review_flags and effects == []
+
+
 @pytest.mark.parametrize(
     "amount, reference",
     [(235, "ACQ-1"), (0, "ACQ-1"), (-5, "ACQ-1"), (100, "  "), (100, "ACQ-0")],

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from kiosk_app.charging import get_service, init_app
 from kiosk_app.charging.events import Cancel, CommandResult, Pay, TerminalStatus
-from kiosk_app.charging.ports import CpoUnavailable
+from kiosk_app.charging.ports import CpoUnavailable, RemoteCdr
 from kiosk_app.charging.runner import EvseBusy
 from kiosk_app.charging.service import ChargingService, NotServed, policy_from
 from kiosk_app.charging.states import CapturePolicy, State
@@ -20,7 +20,7 @@ from kiosk_app.config import ChargingConfig
 from kiosk_app.models.charging import ChargingEffect, ChargingEvent, ChargingTimer
 
 from .conftest import Engine
-from .doubles import cdr
+from .doubles import cdr, charge_once
 
 
 def events_of(engine: Engine) -> list[tuple[str, str]]:
@@ -326,3 +326,20 @@ def test_several_events_are_applied_in_order_in_one_commit(engine: Engine) -> No
     seqs = [seq for seq, _, _ in rows]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     assert notes == ["pay.started", "terminal.insert_card", "terminal.enter_pin"]
+
+
+def test_a_credit_note_that_fails_is_flagged_and_issued_on_retry(engine: Engine) -> None:
+    ref = charge_once(engine.service, "kiosk-1", "EVSE-1", lambda *_: engine.runner.drain())
+    credit = RemoteCdr(ref, "CR-1", Decimal("-1.20"), Decimal(0), True, f"CDR-{ref}")
+    engine.service.on_cdr(credit)
+    engine.runner.drain()
+    engine.receipts.fail_next = 1
+    engine.service.record_refund(ref, "olga", 120, "ACQ-1")
+    engine.runner.drain()
+    tx = engine.runner.load(ref)
+    assert "credit_note_failed" in tx.review_flags
+    assert tx.refund_payments[0].credit_note_number is None
+    engine.clock.advance(engine.config.charging.retry_delay_s + 1)
+    assert fire_due(engine.runner) == 1
+    engine.runner.drain()
+    assert engine.runner.load(ref).refund_payments[0].credit_note_number == "CN-0-120"
