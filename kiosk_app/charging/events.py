@@ -275,6 +275,12 @@ class VoucherIssued(Event):
 
 
 @dataclass(frozen=True)
+class VoucherFailed(Event):
+    error: str
+    source = "receipts"
+
+
+@dataclass(frozen=True)
 class CreditNoteIssued(Event):
     """The credit note of refund payment `index` (0-based, in recording order)."""
 
@@ -331,6 +337,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ReceiptIssued,
     ReceiptFailed,
     VoucherIssued,
+    VoucherFailed,
     CreditNoteIssued,
     CreditNoteFailed,
     TimerFired,

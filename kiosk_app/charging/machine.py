@@ -761,6 +761,15 @@ def _receipt_failed(s: _Step, _e: ev.ReceiptFailed) -> None:
 def _voucher_issued(s: _Step, e: ev.VoucherIssued) -> None:
     if s.state == S.RELEASED and s.tx.voucher_number is None:
         s.set(voucher_number=e.number)
+        s.cancel(T.VOUCHER_RETRY)
+
+
+def _voucher_failed(s: _Step, _e: ev.VoucherFailed) -> None:
+    """Flagged at once (the driver was promised a voucher) and retried every `retry_delay_s`
+    until issued."""
+    if s.state == S.RELEASED and s.tx.voucher_number is None:
+        s.flag("voucher_failed")
+        s.schedule(T.VOUCHER_RETRY, s.tx.policy.retry_delay_s)
 
 
 # Credit notes are issued one after the other, in the order the refunds were recorded: the
@@ -868,6 +877,11 @@ def _receipt_retry(s: _Step) -> None:
         s.emit(fx.IssueReceipt(s.tx.reference, s.tx.captured_minor))
 
 
+def _voucher_retry(s: _Step) -> None:
+    if s.state == S.RELEASED and s.tx.voucher_number is None:
+        s.emit(fx.IssueVoucher(s.tx.reference))
+
+
 def _credit_note_retry(s: _Step) -> None:
     _issue_missing_credit_note(s)
 
@@ -888,6 +902,7 @@ _TIMER_HANDLERS: dict[TimerKind, Callable[[_Step], None]] = {
     T.RECEIPT_RETRY: _receipt_retry,
     T.ADVICE_RETRY: _advice_retry,
     T.CREDIT_NOTE_RETRY: _credit_note_retry,
+    T.VOUCHER_RETRY: _voucher_retry,
 }
 
 _HANDLERS: dict[type[ev.Event], Callable[[_Step, Any], None]] = {
@@ -918,6 +933,7 @@ _HANDLERS: dict[type[ev.Event], Callable[[_Step, Any], None]] = {
     ev.ReceiptIssued: _receipt_issued,
     ev.ReceiptFailed: _receipt_failed,
     ev.VoucherIssued: _voucher_issued,
+    ev.VoucherFailed: _voucher_failed,
     ev.CreditNoteIssued: _credit_note_issued,
     ev.CreditNoteFailed: _credit_note_failed,
     ev.TimerFired: _timer_fired,

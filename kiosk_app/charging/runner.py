@@ -471,7 +471,7 @@ def _issue_voucher(runner: Runner, tx: TxState, _e: fx.IssueVoucher) -> Outcome:
         return ev.VoucherIssued(runner.ports.receipts.issue_voucher(tx))
     except Exception as exc:
         log.exception("voucher for %s failed", tx.reference)
-        return f"voucher failed: {exc}"
+        return ev.VoucherFailed(f"{type(exc).__name__}: {exc}")
 
 
 def _issue_credit_note(runner: Runner, tx: TxState, e: fx.IssueCreditNote) -> Outcome:

@@ -76,6 +76,7 @@ class TimerKind(enum.StrEnum):
     RECEIPT_RETRY = "RECEIPT_RETRY"
     ADVICE_RETRY = "ADVICE_RETRY"  # send the OCPI 2.3.0 financial advice again
     CREDIT_NOTE_RETRY = "CREDIT_NOTE_RETRY"  # issue the first missing credit note again
+    VOUCHER_RETRY = "VOUCHER_RETRY"  # issue the "nothing charged" voucher again
 
 
 class CapturePolicy(enum.StrEnum):

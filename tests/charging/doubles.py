@@ -265,6 +265,9 @@ class ScriptedReceipts:
         return self.issued[tx.reference]
 
     def issue_voucher(self, tx: TxState) -> str:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise OSError("disk full")
         return self.vouchers.setdefault(tx.reference, f"V-{len(self.vouchers) + 1}")
 
     def issue_credit_note(self, tx: TxState, index: int, amount_minor: int) -> str:

@@ -188,6 +188,7 @@ def sample_events(tx: TxState) -> list[ev.Event]:
         ev.ReceiptIssued("K1-9", "https://r/9", tx.captured_minor + 1),
         ev.ReceiptFailed("disk full"),
         ev.VoucherIssued("V-1"),
+        ev.VoucherFailed("disk full"),
         ev.OperatorRecordRefund("olga", 100, "ACQ-9"),
         ev.OperatorRecordRefund("olga", tx.refund_due_minor + 1, "ACQ-8"),
         ev.CreditNoteIssued(0, "K1-7"),

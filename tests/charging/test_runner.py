@@ -150,6 +150,21 @@ def test_start_rejected_releases_the_hold_with_a_voucher(engine: Engine) -> None
     assert engine.service.status(ref).voucher_number == "V-1"
 
 
+def test_a_voucher_that_fails_is_flagged_and_issued_on_retry(engine: Engine) -> None:
+    engine.cpo.start_answers = [CommandResult.REJECTED]
+    engine.receipts.fail_next = 1
+    ref = engine.service.select_evse("kiosk-1", "EVSE-1", "de")
+    engine.service.pay(ref)
+    engine.runner.drain()
+    tx = engine.runner.load(ref)
+    assert tx.state == State.RELEASED and tx.voucher_number is None
+    assert "voucher_failed" in tx.review_flags
+    engine.clock.advance(engine.config.charging.retry_delay_s + 1)
+    assert fire_due(engine.runner) == 1
+    engine.runner.drain()
+    assert engine.service.status(ref).voucher_number == "V-1"
+
+
 def test_cpo_unreachable_for_start_releases(engine: Engine) -> None:
     engine.cpo.start_answers = [CpoUnavailable("HTTP 500")]
     ref = engine.service.select_evse("kiosk-1", "EVSE-1", "de")
