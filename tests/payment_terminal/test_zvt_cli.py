@@ -90,11 +90,19 @@ def test_terminal_commands_against_the_simulator(
     code, out, err = _kiosk(capsys, *link, "preauth", "--amount", "1.5x")
     assert code == 2 and "is not a decimal amount" in err
     code, out, err = _kiosk(capsys, *link, *capture[:-1], "NaN")
-    assert code == 2 and err.count("\n") == 1
+    assert code == 2 and _without_simulator(err) == [
+        "kiosk terminal capture: error: Invalid value: 'NaN' is not an amount in EUR"
+    ]
     code, out, err = _kiosk(capsys, *link, *capture[:-1], "30.00")
     assert code == 2 and "more than the reserved amount" in err
     code, out, err = _kiosk(capsys, *link, "preauth", "--amount", "20.91")
     assert code == 1 and "PaymentDeclined: declined (result code 0x05)" in err
+
+
+def _without_simulator(err: str) -> list[str]:
+    """The lines of stderr that are not the terminal simulator's: it runs in this process and
+    logs its side of the link (a connection the previous command closed) at its own pace."""
+    return [line for line in err.splitlines() if "payment_terminal.simulator" not in line]
 
 
 @pytest.fixture
