@@ -80,9 +80,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
-        self._reader = sessionmaker(
-            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
-        )
+        self._read_engine = self.engine.execution_options(**{READ_ONLY: True})
+        self._reader = sessionmaker(self._read_engine, expire_on_commit=False)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -90,6 +89,13 @@ class Database:
         lock, so looking for work or showing a status does not hold up the engine's writes."""
         with self._reader() as session:
             yield session
+
+    @contextmanager
+    def read_connection(self) -> Iterator[sa.Connection]:
+        """A Core connection for reads only, as `reading` but without an ORM session: for the
+        worker's look for work, asked several times per transaction."""
+        with self._read_engine.connect() as connection:
+            yield connection
 
     @contextmanager
     def session(self) -> Iterator[Session]:

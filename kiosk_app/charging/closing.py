@@ -42,6 +42,16 @@ def request(database: Database, kiosk_id: str, operator: str, now: datetime) -> 
         return closing.id
 
 
+_OLDEST_PENDING = (
+    sa.select(TerminalClosing.id)
+    .where(
+        TerminalClosing.kiosk_id == sa.bindparam("kiosk_id"), TerminalClosing.status == "pending"
+    )
+    .order_by(TerminalClosing.id)
+    .limit(1)
+)
+
+
 def run_pending(
     database: Database,
     kiosk_id: str,
@@ -50,13 +60,8 @@ def run_pending(
     clock: Callable[[], datetime],
 ) -> bool:
     """Perform the oldest pending closing of `kiosk_id`; False when there is none."""
-    with database.reading() as session:  # asked between every two payments: no write lock
-        closing_id = session.scalar(
-            sa.select(TerminalClosing.id)
-            .where(TerminalClosing.kiosk_id == kiosk_id, TerminalClosing.status == "pending")
-            .order_by(TerminalClosing.id)
-            .limit(1)
-        )
+    with database.read_connection() as connection:  # asked between every two payments
+        closing_id = connection.execute(_OLDEST_PENDING, {"kiosk_id": kiosk_id}).scalar()
     if closing_id is None:
         return False
     with database.session() as session:

@@ -142,8 +142,8 @@ class Runner:
             session.commit()
 
     def load(self, reference: str) -> TxState:
-        with self.database.reading() as session:
-            return codec.load(TxState, _head(session, reference).snapshot)
+        with self.database.read_connection() as connection:
+            return codec.load(TxState, _head(connection, reference).snapshot)
 
     def apply(
         self, reference: str, event: ev.Event, *, actor: str = "", done_effect: int | None = None
@@ -221,13 +221,11 @@ class Runner:
 
     def pending(self, routes: Iterable[str], kiosks: Iterable[str] | None = None) -> list[int]:
         """Ids of intents not yet claimed, oldest first."""
-        query = sa.select(ChargingEffect.id).where(
-            ChargingEffect.status == "pending", ChargingEffect.route.in_(list(routes))
-        )
+        query, params = _PENDING, {"routes": list(routes)}
         if kiosks is not None:
-            query = query.where(ChargingEffect.kiosk_id.in_(list(kiosks)))
-        with self.database.reading() as session:
-            return list(session.scalars(query.order_by(ChargingEffect.id)))
+            query, params = _PENDING_AT, params | {"kiosks": list(kiosks)}
+        with self.database.read_connection() as connection:
+            return list(connection.execute(query, params).scalars())
 
     def claim(self, effect_id: int) -> bool:
         """pending → running, atomically: exactly one caller wins."""
@@ -532,11 +530,20 @@ _INTENT = sa.select(_EFFECTS.c.reference, _EFFECTS.c.kind, _EFFECTS.c.payload).w
 )
 
 
-def _head(session: Session, reference: str, lock: bool = False) -> _Head:
+_PENDING = (
+    sa.select(_EFFECTS.c.id)
+    .where(_EFFECTS.c.status == "pending", _EFFECTS.c.route.in_(sa.bindparam("routes")))
+    .order_by(_EFFECTS.c.id)
+)
+_PENDING_AT = _PENDING.where(_EFFECTS.c.kiosk_id.in_(sa.bindparam("kiosks")))
+
+
+def _head(db: Session | sa.Connection, reference: str, lock: bool = False) -> _Head:
     """The transaction's row; with `lock`, writers queue on it (PostgreSQL row lock; SQLite
     serialises writers anyway). The version column still guards against a lost update."""
     query = _HEAD.with_for_update() if lock else _HEAD
-    found = session.connection().execute(query, {"reference": reference}).first()
+    connection = db.connection() if isinstance(db, Session) else db
+    found = connection.execute(query, {"reference": reference}).first()
     if found is None:
         raise UnknownTransaction(reference)
     return _Head(*found)

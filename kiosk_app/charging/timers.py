@@ -63,9 +63,9 @@ def fire_due(runner: Runner, limit: int = 100) -> int:
     return fired
 
 
+_ANY_DUE = sa.select(ChargingTimer.id).where(ChargingTimer.due_at <= sa.bindparam("now")).limit(1)
+
+
 def _any_due(runner: Runner, now: datetime) -> bool:
-    with runner.database.reading() as session:
-        found = session.scalar(
-            sa.select(ChargingTimer.id).where(ChargingTimer.due_at <= now).limit(1)
-        )
-    return found is not None
+    with runner.database.read_connection() as connection:
+        return connection.execute(_ANY_DUE, {"now": now}).first() is not None

@@ -200,8 +200,8 @@ class Worker:
         closings = sa.select(TerminalClosing.kiosk_id).where(
             TerminalClosing.status == "pending", TerminalClosing.kiosk_id.in_(owned)
         )
-        with self.runner.database.reading() as session:
-            busy = set(session.scalars(sa.union(terminal_work, closings)))
+        with self.runner.database.read_connection() as connection:
+            busy = set(connection.execute(sa.union(terminal_work, closings)).scalars())
         if busy:
             self.wake({("terminal", kiosk_id) for kiosk_id in busy})
 
