@@ -184,7 +184,7 @@ class Runner:
     ) -> tuple[TxState, Targets]:
         """Apply `events` (one or several, in order) inside the caller's database transaction;
         return the new state and the (route, kiosk id) of the effect intents they recorded."""
-        row = _head(session, reference, lock=True)
+        row = _head(session.connection(), reference, lock=True)
         tx = codec.load(TxState, row.snapshot)
         timers = tx.timers
         now = self.clock()
@@ -208,7 +208,7 @@ class Runner:
         """An effect whose outcome the machine need not see: log it and mark it done."""
         with self.database.session() as session:
             intent = _intent(session, effect_id)
-            row = _head(session, intent.reference, lock=True)
+            row = _head(session.connection(), intent.reference, lock=True)
             tx = codec.load(TxState, row.snapshot)
             now = self.clock()
             line = _line(row, now, "outcome", intent.kind, "engine", "", {"note": note}, tx)
@@ -251,7 +251,7 @@ class Runner:
                 session.rollback()
                 return False
             reference, kind, payload = _intent(session, effect_id)
-            tx = codec.load(TxState, _head(session, reference).snapshot)
+            tx = codec.load(TxState, _head(session.connection(), reference).snapshot)
             session.commit()
         effect = codec.load(EFFECT_TYPES[kind], payload)
         outcome = _ACTIONS[type(effect)](self, tx, effect)
@@ -538,11 +538,10 @@ _PENDING = (
 _PENDING_AT = _PENDING.where(_EFFECTS.c.kiosk_id.in_(sa.bindparam("kiosks")))
 
 
-def _head(db: Session | sa.Connection, reference: str, lock: bool = False) -> _Head:
+def _head(connection: sa.Connection, reference: str, lock: bool = False) -> _Head:
     """The transaction's row; with `lock`, writers queue on it (PostgreSQL row lock; SQLite
     serialises writers anyway). The version column still guards against a lost update."""
     query = _HEAD.with_for_update() if lock else _HEAD
-    connection = db.connection() if isinstance(db, Session) else db
     found = connection.execute(query, {"reference": reference}).first()
     if found is None:
         raise UnknownTransaction(reference)

@@ -162,3 +162,18 @@ def test_control_port_rejects_unknown_scenarios(sim_process: dict) -> None:
 def test_docs_carry_the_current_tables() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "zvt.md").read_text()
     assert doc.endswith(markdown_tables())
+
+
+def test_read_card_command(capsys: pytest.CaptureFixture[str], tcp_simulator) -> None:
+    link = ["terminal", "--link", tcp_simulator.link_url]
+    code, out, _ = _kiosk(capsys, *link, "preauth", "--amount", "25.00")
+    paid = json.loads(out)["card_reference"]
+    code, out, _ = _kiosk(capsys, *link, "read-card", "--timeout", "5")
+    card = json.loads(out)["card"]
+    assert code == 0 and card["card_reference"] == paid
+    assert (card["card_brand"], card["masked_pan"]) == ("Mastercard", "************8074")
+    tcp_simulator.present_card(None)
+    code, out, err = _kiosk(capsys, *link, "read-card")
+    assert code == 0 and json.loads(out) == {"card": None} and "insert_card" in err
+    code, out, err = _kiosk(capsys, *link, "read-card", "--timeout", "0")
+    assert code == 2 and "--timeout" in err

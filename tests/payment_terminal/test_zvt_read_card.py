@@ -11,7 +11,6 @@ import urllib.request
 
 import pytest
 
-from kiosk_app.cli import main
 from payment_terminal.protocol.commands import command, decode_message, encode_message
 from payment_terminal.protocol.errors import PaymentDeclined
 from payment_terminal.protocol.timers import Timers
@@ -208,28 +207,3 @@ def test_control_port_chooses_the_presented_card(tcp_simulator) -> None:
         assert status == 400 and "JSON object" in answer["error"]
     finally:
         control.stop()
-
-
-# --- the technician's command ------------------------------------------------------------------
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
-
-
-def test_read_card_command(capsys: pytest.CaptureFixture[str], tcp_simulator) -> None:
-    link = ["terminal", "--link", tcp_simulator.link_url]
-    code, out, _ = _cli(capsys, *link, "preauth", "--amount", "25.00")
-    paid = json.loads(out)["card_reference"]
-    code, out, _ = _cli(capsys, *link, "read-card", "--timeout", "5")
-    card = json.loads(out)["card"]
-    assert code == 0 and card["card_reference"] == paid
-    assert (card["card_brand"], card["masked_pan"]) == ("Mastercard", "************8074")
-    tcp_simulator.present_card(None)
-    code, out, err = _cli(capsys, *link, "read-card")
-    assert code == 0 and json.loads(out) == {"card": None} and "insert_card" in err
-    code, out, err = _cli(capsys, *link, "read-card", "--timeout", "0")
-    assert code == 2 and "--timeout" in err
