@@ -7,8 +7,9 @@ CLI) opens `database.session()` and commits once per engine step.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -37,6 +38,8 @@ class Base(DeclarativeBase):
 
 # Execution option marking the connections of `Database.reading` sessions.
 READ_ONLY = "kiosk_read_only"
+# The open session this thread's reads go through instead of the pool (`Database.reads_through`).
+_reads_through: ContextVar[Session | None] = ContextVar("kiosk_reads_through", default=None)
 
 
 def sqlite_url(instance_path: str | Path) -> str:
@@ -86,16 +89,37 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session for reads only (never commit through it): on SQLite it takes no write
-        lock, so looking for work or showing a status does not hold up the engine's writes."""
+        lock, so looking for work or showing a status does not hold up the engine's writes.
+        Inside `reads_through(session)`: that session."""
+        within = _reads_through.get()
+        if within is not None:
+            yield within
+            return
         with self._reader() as session:
             yield session
 
     @contextmanager
     def read_connection(self) -> Iterator[sa.Connection]:
         """A Core connection for reads only, as `reading` but without an ORM session: for the
-        worker's look for work, asked several times per transaction."""
+        worker's look for work, asked several times per transaction. Inside
+        `reads_through(session)`: that session's connection."""
+        within = _reads_through.get()
+        if within is not None:
+            yield within.connection()
+            return
         with self._read_engine.connect() as connection:
             yield connection
+
+    @contextmanager
+    def reads_through(self, session: Session) -> Iterator[None]:
+        """Within this block, this thread's reads go through `session`, which is writing. A
+        thread that holds a connection (on SQLite, the write lock) must not wait for a second
+        one: the threads queued behind its lock may hold every other connection of the pool."""
+        token = _reads_through.set(session)
+        try:
+            yield
+        finally:
+            _reads_through.reset(token)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -113,6 +137,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` when `session` next commits: e.g. wake a thread that is to find what the
+    transaction recorded only once it can see it."""
+    event.listen(session, "after_commit", lambda _session: action(), once=True)
 
 
 def init_app(app: Flask, database: Database) -> None:

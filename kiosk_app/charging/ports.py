@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from kiosk_app.charging.events import CommandResult, DeclineOutcome
 from kiosk_app.charging.states import TxState
@@ -107,7 +107,7 @@ class CommandResponse:
 
 @dataclass(frozen=True)
 class RemoteSession:
-    """A Session as the CPO reports it (for recovery)."""
+    """A Session as the CPO reports it."""
 
     authorization_reference: str
     session_id: str
@@ -117,6 +117,7 @@ class RemoteSession:
     start: datetime | None = None
     end: datetime | None = None
     power_kw: Decimal | None = None
+    doc: dict[str, Any] | None = None  # the OCPI object, which our own pricing reads
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class RemoteCdr:
     total_energy: Decimal
     credit: bool = False
     credit_reference_id: str | None = None
+    doc: dict[str, Any] | None = None  # the OCPI object, which our own pricing reads
 
 
 class Cpo(Protocol):
@@ -166,9 +168,13 @@ class Pricing(Protocol):
 
     def hold_amount_minor(self, evse: EvseInfo, default_minor: int, maximum_minor: int) -> int: ...
 
-    def live_cost_minor(self, tx: TxState, at: datetime) -> int | None: ...
+    def live_cost_minor(self, tx: TxState, session: RemoteSession, at: datetime) -> int | None:
+        """Our price of `session` so far (None when it cannot be priced)."""
+        ...
 
-    def price_cdr_minor(self, tx: TxState, cdr: RemoteCdr) -> int | None: ...
+    def price_cdr_minor(self, tx: TxState, cdr: RemoteCdr) -> int | None:
+        """Our price of `cdr` (None when it cannot be priced)."""
+        ...
 
 
 class Directory(Protocol):

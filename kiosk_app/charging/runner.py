@@ -17,7 +17,7 @@ import hmac
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +38,7 @@ from kiosk_app.charging.ports import (
     TerminalReservation,
 )
 from kiosk_app.charging.states import OCCUPYING, Reservation, Timer, TxState
-from kiosk_app.db import Database
+from kiosk_app.db import Database, after_commit
 from kiosk_app.models.charging import (
     ChargingEffect,
     ChargingEvent,
@@ -67,6 +67,9 @@ EFFECT_TYPES: dict[str, type[fx.Effect]] = {
 OPTIMISTIC_RETRIES = 8
 # Where new intents wait: (route, kiosk id) of each.
 Targets = set[tuple[str, str]]
+# An event that depends on the transaction's state (its currency, its tariff), made from it.
+EventOf = Callable[[TxState], ev.Event]
+T = TypeVar("T")
 
 
 class EvseBusy(Exception):
@@ -82,6 +85,17 @@ def is_write_conflict(exc: Exception) -> bool:
     if isinstance(exc, StaleDataError):
         return True
     return getattr(getattr(exc, "orig", None), "sqlstate", None) in ("40P01", "40001")
+
+
+def _retried(reference: str, attempt: Callable[[], T]) -> T:
+    """`attempt()`, again from a fresh read when another writer got first."""
+    for _ in range(OPTIMISTIC_RETRIES):
+        try:
+            return attempt()
+        except (StaleDataError, sa.exc.DBAPIError) as exc:
+            if not is_write_conflict(exc):
+                raise
+    raise RuntimeError(f"{reference}: too many concurrent writers")
 
 
 def utcnow() -> datetime:
@@ -160,32 +174,48 @@ class Runner:
         done_effect: int | None = None,
     ) -> TxState:
         """Apply `events` in order and commit them together: one commit, one row lock."""
-        for _ in range(OPTIMISTIC_RETRIES):
-            try:
-                with self.database.session() as session:
-                    tx, targets = self.apply_in(session, reference, events, actor, done_effect)
-                    session.commit()
-            except (StaleDataError, sa.exc.DBAPIError) as exc:
-                if not is_write_conflict(exc):
-                    raise
-                continue
-            if targets:
-                self.on_intent(targets)
-            return tx
-        raise RuntimeError(f"{reference}: too many concurrent writers")
+
+        def attempt() -> tuple[TxState, Targets]:
+            with self.database.session() as session:
+                applied = self.apply_in(session, reference, events, actor, done_effect)
+                session.commit()
+                return applied
+
+        tx, targets = _retried(reference, attempt)
+        if targets:
+            self.on_intent(targets)
+        return tx
+
+    def apply_within(self, session: Session, reference: str, event_of: EventOf) -> TxState:
+        """Apply the event `event_of` makes of the transaction (as read under its row lock)
+        inside the caller's open database transaction, under a savepoint (so that a failure
+        rolls back this step alone); the caller commits. The loops that serve the new intents
+        are woken once it has."""
+
+        def attempt() -> tuple[TxState, Targets]:
+            with session.begin_nested(), self.database.reads_through(session):
+                return self.apply_in(session, reference, event_of)
+
+        tx, targets = _retried(reference, attempt)
+        if targets:
+            after_commit(session, lambda: self.on_intent(targets))
+        return tx
 
     def apply_in(
         self,
         session: Session,
         reference: str,
-        events: ev.Event | Sequence[ev.Event],
+        events: ev.Event | Sequence[ev.Event] | EventOf,
         actor: str = "",
         done_effect: int | None = None,
     ) -> tuple[TxState, Targets]:
-        """Apply `events` (one or several, in order) inside the caller's database transaction;
-        return the new state and the (route, kiosk id) of the effect intents they recorded."""
+        """Apply `events` (one or several, in order; or the one a function makes of the
+        transaction) inside the caller's database transaction; return the new state and the
+        (route, kiosk id) of the effect intents they recorded."""
         row = _head(session.connection(), reference, lock=True)
         tx = codec.load(TxState, row.snapshot)
+        if callable(events):
+            events = events(tx)
         timers = tx.timers
         now = self.clock()
         lines: list[dict[str, Any]] = []
@@ -307,14 +337,7 @@ class Runner:
         if remote.total_cost is not None:
             cost = money.to_minor(remote.total_cost, tx.currency)
         else:
-            so_far = dataclasses.replace(
-                tx,
-                kwh=remote.kwh,
-                session_start=remote.start or tx.session_start,
-                session_end=remote.end or tx.session_end,
-                power_kw=remote.power_kw,
-            )
-            cost = self.ports.pricing.live_cost_minor(so_far, self.clock())
+            cost = self.ports.pricing.live_cost_minor(tx, remote, self.clock())
         return ev.SessionUpdated(
             remote.session_id,
             ev.SessionStatus(remote.status),

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from kiosk_app.charging import closing, codec, money
 from kiosk_app.charging import events as ev
 from kiosk_app.charging.ports import Ports, RemoteCdr, RemoteSession
-from kiosk_app.charging.runner import EvseBusy, Runner, UnknownTransaction, card_hash
+from kiosk_app.charging.runner import EventOf, EvseBusy, Runner, UnknownTransaction, card_hash
 from kiosk_app.charging.states import (
     FINAL,
     Policy,
@@ -285,9 +285,14 @@ class ChargingService:
 
     # --- the CPO's pushes (called by the OCPI receiver) ---------------------------------------
 
-    def on_command_result(self, reference: str, command: str, result: str) -> None:
+    # Each takes `within`: the receiver's open database transaction, so that the push and the
+    # engine's event are committed together (the caller commits); without it, one of their own.
+
+    def on_command_result(
+        self, reference: str, command: str, result: str, *, within: Session | None = None
+    ) -> None:
         event = ev.CommandResultReceived(ev.Command(command), ev.CommandResult(result))
-        self.runner.apply(reference, event)
+        self._record(reference, lambda _tx: event, within)
 
     def on_session(
         self,
@@ -299,16 +304,27 @@ class ChargingService:
         start: datetime | None = None,
         end: datetime | None = None,
         power_kw: Decimal | None = None,
+        doc: dict[str, Any] | None = None,
+        *,
+        within: Session | None = None,
     ) -> None:
-        """A Session PUT/PATCH. Without a total_cost from the CPO, our own live price is shown."""
-        remote = RemoteSession(reference, session_id, status, kwh, total_cost, start, end, power_kw)
-        tx = self.runner.load(reference)
-        self.runner.apply(reference, self.runner.session_event(tx, remote))
+        """A Session PUT/PATCH (`doc`: the OCPI object). Without a total_cost from the CPO, our
+        own live price of `doc` is shown."""
+        remote = RemoteSession(
+            reference, session_id, status, kwh, total_cost, start, end, power_kw, doc
+        )
+        self._record(reference, lambda tx: self.runner.session_event(tx, remote), within)
 
-    def on_cdr(self, cdr: RemoteCdr) -> None:
+    def on_cdr(self, cdr: RemoteCdr, *, within: Session | None = None) -> None:
         """A CDR (or credit CDR), priced by us for the cross-check."""
-        tx = self.runner.load(cdr.authorization_reference)
-        self.runner.apply(cdr.authorization_reference, self.runner.cdr_event(tx, cdr))
+        reference = cdr.authorization_reference
+        self._record(reference, lambda tx: self.runner.cdr_event(tx, cdr), within)
+
+    def _record(self, reference: str, event_of: EventOf, within: Session | None) -> None:
+        if within is None:
+            self.runner.apply(reference, event_of(self.runner.load(reference)))
+        else:
+            self.runner.apply_within(within, reference, event_of)
 
     # --- helpers -----------------------------------------------------------------------------
 

@@ -1,10 +1,15 @@
 """Events the OCPI side hands to the transaction engine, and a tiny in-process dispatcher.
 
 Every event carries the OCPI `authorization_reference`, which is our transaction reference.
-Publishers call `publish` only after the database commit that recorded the event succeeded
-(the receiver commits explicitly, then publishes), so a handler never sees an event whose data
-could still be rolled back. Handlers run synchronously in the publishing thread; an exception
-in one handler is logged and does not stop the others or fail the CPO's request.
+Publishers hand their events over inside the database transaction that records them, and commit
+once all handlers have run (`commit_and_publish`): a handler records what the event means to it
+in the same transaction, so that the CPO's push and its consequence are committed together or
+not at all, in one commit. A handler that acts outside the database (wakes a thread, records a
+test's observation) does so once the transaction has committed (`kiosk_app.db.after_commit`).
+
+Handlers run synchronously in the publishing thread; an exception in one handler is logged and
+does not stop the others or fail the CPO's request. A handler that writes does so under a
+savepoint of its own, so that its failure rolls back its own writes and nothing else.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +60,7 @@ class SessionUpdated:
     start: datetime
     end: datetime | None
     last_updated: datetime
+    raw: dict[str, Any]  # the Session as stored (after a PATCH: merged), for our own pricing
     # Charging power now, from the charging periods (`ocpi.power`); None = not known.
     power_kw: Decimal | None = None
 
@@ -91,7 +99,8 @@ Event = (
     | LocationUpdated
     | TariffUpdated
 )
-Handler = Callable[[Event], None]
+# Called with the publisher's open database session (the caller commits) and the event.
+Handler = Callable[[Session, Event], None]
 
 _handlers: list[Handler] = []
 _lock = threading.Lock()
@@ -110,12 +119,14 @@ def subscribe(handler: Handler) -> Callable[[], None]:
     return unsubscribe
 
 
-def publish(event: Event) -> None:
-    """Hand `event` to every subscriber (call only after the commit that recorded it)."""
+def commit_and_publish(session: Session, evts: list[Event]) -> None:
+    """Hand `evts` to every subscriber inside `session`'s transaction, then commit it."""
     with _lock:
         handlers = list(_handlers)
-    for handler in handlers:
-        try:
-            handler(event)
-        except Exception:
-            log.exception("OCPI event handler %r failed on %s", handler, type(event).__name__)
+    for event in evts:
+        for handler in handlers:
+            try:
+                handler(session, event)
+            except Exception:
+                log.exception("OCPI event handler %r failed on %s", handler, type(event).__name__)
+    session.commit()

@@ -2,8 +2,9 @@
 
 Every answer is an OCPI envelope. Invalid JSON → HTTP 400; valid JSON with bad content → HTTP
 200 with OCPI 2001 and the field named; unknown or missing token → HTTP 401. Writes go through
-`store`, then the view commits explicitly and only then publishes the events, so the engine
-never sees an event whose data could still be rolled back.
+`store`; the view then publishes the events in the same database transaction and commits it
+(`events.commit_and_publish`): the pushed object and what the engine made of it are committed
+together, in one commit.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ START_SESSION/STOP_SESSION, token push, Financial Advice Confirmations.
 
 Each command follows intent, act, record: the command row (with its response_url id) is
 committed before the HTTP request, because the CPO may POST the CommandResult before its own
-response reaches us; the CommandResponse is recorded and committed, then published.
+response reaches us; the CommandResponse is recorded and published in one commit.
 """
 
 from __future__ import annotations
@@ -94,13 +94,11 @@ class OcpiService:
             items = self.client.iter_pages(peer, peer.endpoint(module), date_from)
             for item in items:
                 try:
-                    evts = self._store_pulled(module, version, peer, item)
+                    self._store_pulled(module, version, peer, item)
                 except OcpiError as exc:
                     rejected.append(f"{module} {_id_of(item)}: {exc.message}")
                     continue
                 counts[module] += 1
-                for event in evts:
-                    events.publish(event)
         for problem in rejected:
             log.warning("sync rejected %s", problem)
         return SyncReport(
@@ -110,7 +108,7 @@ class OcpiService:
             counts.get("sessions", 0),
         )
 
-    def _store_pulled(self, module: str, version: str, peer: Peer, item: Any) -> list:
+    def _store_pulled(self, module: str, version: str, peer: Peer, item: Any) -> None:
         routing = peer.routing
         cc = (item.get("country_code") if isinstance(item, dict) else None) or (
             routing.to_country_code if routing else ""
@@ -125,8 +123,7 @@ class OcpiService:
                 "sessions": store.put_session,
             }[module]
             _, evts = put(db, version, cc, pid, _id_of(item), item)
-            db.commit()
-        return evts
+            events.commit_and_publish(db, evts)
 
     # --- commands --------------------------------------------------------------------------------
 
@@ -215,16 +212,14 @@ class OcpiService:
                 row.response_result, row.response_timeout_s = response.result, response.timeout_s
             else:
                 row.response_result, row.response_error = ERROR, error
-            db.commit()
-        events.publish(
-            events.CommandResponseReceived(
+            answer = events.CommandResponseReceived(
                 authorization_reference=ci(reference),
                 command=command,
                 result=response.result if response else ERROR,
                 timeout_s=response.timeout_s if response else None,
                 message=response.message if response else error,
             )
-        )
+            events.commit_and_publish(db, [answer])
         return response
 
     def _new_token(self, reference: str, version: str) -> tuple[dict[str, Any], OcpiToken]:

@@ -1,6 +1,7 @@
 """Persisting the CPO's objects and our commands. Each function validates, writes through the
-given SQLAlchemy session (flush only; the caller commits) and returns the events to publish
-after the commit. No Flask here: the receiver, the client sync and tests all use it.
+given SQLAlchemy session (flush only) and returns the events, which the caller publishes in
+the same transaction before it commits (`events.commit_and_publish`). No Flask here: the
+receiver, the client sync and tests all use it.
 """
 
 from __future__ import annotations
@@ -340,6 +341,7 @@ def _save_session(
             start=session.start,
             end=session.end,
             last_updated=session.last_updated,
+            raw=doc,
             power_kw=live_power_kw(session.status, session.fields.get("charging_periods") or []),
         )
     ]

@@ -62,9 +62,9 @@ def body() -> Any:
 
 
 def commit_and_publish(evts: list[events.Event]) -> None:
-    db.session().commit()
-    for event in evts:
-        events.publish(event)
+    """Publish `evts` in the request's database transaction and commit it: one commit for the
+    pushed object and what the engine made of it."""
+    events.commit_and_publish(db.session(), evts)
 
 
 def paginated(query, to_json: Callable[[Any], Any]) -> Response:  # type: ignore[no-untyped-def]

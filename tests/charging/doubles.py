@@ -227,8 +227,8 @@ class FlatPricing:
     def hold_amount_minor(self, evse: EvseInfo, default_minor: int, maximum_minor: int) -> int:
         return default_minor
 
-    def live_cost_minor(self, tx: TxState, at: datetime) -> int | None:
-        return int(tx.kwh * 40)
+    def live_cost_minor(self, tx: TxState, session: RemoteSession, at: datetime) -> int | None:
+        return int(session.kwh * 40)
 
     def price_cdr_minor(self, tx: TxState, cdr: RemoteCdr) -> int | None:
         if self.cdr_price is not None:

@@ -56,10 +56,13 @@ def test_pay_charge_stop_receipt(stack):
 
 
 def test_pushes_for_unknown_transactions_are_ignored(stack, caplog):
-    bridge = stack.engine.bridge
-    bridge.handle(events.CommandResultReceived("FEEDFACE" * 4, "START_SESSION", "ACCEPTED", None))
     reference = stack.service.select_evse("kiosk-1", "EVSE-1", "de")
-    bridge.handle(events.CommandResultReceived(reference.upper(), "START_SESSION", "BOGUS", None))
+    pushes = [
+        events.CommandResultReceived("FEEDFACE" * 4, "START_SESSION", "ACCEPTED", None),
+        events.CommandResultReceived(reference.upper(), "START_SESSION", "BOGUS", None),
+    ]
+    with stack.app.extensions["kiosk.db"].session() as session:
+        events.commit_and_publish(session, pushes)
     assert "for unknown transaction feedface" in caplog.text
     assert "not understood" in caplog.text
     assert stack.tx(reference).state == State.SELECTED

@@ -29,7 +29,7 @@ def sessions() -> Iterator[list[events.SessionUpdated]]:
     """Every Session the receiver handed to the engine."""
     seen: list[events.SessionUpdated] = []
     unsubscribe = events.subscribe(
-        lambda e: seen.append(e) if isinstance(e, events.SessionUpdated) else None
+        lambda _session, e: seen.append(e) if isinstance(e, events.SessionUpdated) else None
     )
     yield seen
     unsubscribe()

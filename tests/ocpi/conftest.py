@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 from ocpi_peer import register_cpo
+from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from kiosk_app.config import Config, KioskConfig
+from kiosk_app.db import after_commit
 from kiosk_app.ocpi import events
 from kiosk_app.ocpi.service import OcpiService
 from kiosk_app.ocpi.simulator import CpoSimulator, Scenario
@@ -27,13 +29,17 @@ FAST = 6000.0  # simulated seconds per real second: a 15-minute session plays in
 
 
 class Recorder:
-    """Collects published events; `wait_for` blocks until one matches."""
+    """Collects published events once their publisher has committed them; `wait_for` blocks
+    until one matches."""
 
     def __init__(self) -> None:
         self.events: list[Any] = []
         self._cond = threading.Condition()
 
-    def __call__(self, event: Any) -> None:
+    def __call__(self, session: Session, event: Any) -> None:
+        after_commit(session, lambda: self._seen(event))
+
+    def _seen(self, event: Any) -> None:
         with self._cond:
             self.events.append(event)
             self._cond.notify_all()

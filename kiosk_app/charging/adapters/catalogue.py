@@ -10,10 +10,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from kiosk_app.charging.ports import EvseInfo, RemoteCdr
+from kiosk_app.charging.ports import EvseInfo, RemoteCdr, RemoteSession
 from kiosk_app.charging.states import TxState
 from kiosk_app.db import Database
-from kiosk_app.models.ocpi import OcpiCdr, OcpiEvse, OcpiLocation, OcpiSession, OcpiTariff
+from kiosk_app.models.ocpi import OcpiCdr, OcpiEvse, OcpiLocation, OcpiTariff
 from kiosk_app.ocpi import pricing
 from kiosk_app.ocpi.objects import ci
 from kiosk_app.ocpi.pricing.money import from_minor
@@ -111,29 +111,26 @@ class OcpiPricing:
         )
         return hold.minor
 
-    def live_cost_minor(self, tx: TxState, at: datetime) -> int | None:
-        """Our price of the session so far (when the CPO sends no total_cost)."""
+    def live_cost_minor(self, tx: TxState, session: RemoteSession, at: datetime) -> int | None:
+        """Our price of the session so far (when the CPO sends no total_cost), from the Session
+        as pushed: the push may not be committed yet."""
         record = find_evse(self.database, tx.evse_uid)
         tariffs = tariffs_of(self.database, record) if record else []
-        if record is None or not tariffs or tx.session_id is None:
-            return None
-        with self.database.reading() as db:
-            doc = db.scalar(
-                sa.select(OcpiSession.doc).where(OcpiSession.session_id == ci(tx.session_id))
-            )
-        if doc is None:
+        if record is None or not tariffs or session.doc is None:
             return None
         try:
-            session = pricing.parse_session(doc)
-            cost = pricing.live_cost(session, tariffs[0], record.time_zone, now=at)
+            parsed = pricing.parse_session(session.doc)
+            cost = pricing.live_cost(parsed, tariffs[0], record.time_zone, now=at)
         except pricing.PricingInputError as exc:
             log.warning("live cost of %s not computable: %s", tx.reference, exc)
             return None
         return cost.now.payable.minor
 
     def price_cdr_minor(self, tx: TxState, cdr: RemoteCdr) -> int | None:
-        """Our own price of the stored CDR with the EVSE's tariffs, in the location's zone."""
-        breakdown = price_stored_cdr(self.database, tx.evse_uid, cdr.cdr_id)
+        """Our own price of the CDR as pushed, with the EVSE's tariffs, in the location's zone."""
+        if cdr.doc is None:
+            return None
+        breakdown = price_cdr_doc(self.database, tx.evse_uid, cdr.cdr_id, cdr.doc)
         return None if breakdown is None else breakdown.payable.minor
 
 
@@ -149,8 +146,15 @@ def price_stored_cdr(
 ) -> pricing.PriceBreakdown | None:
     """Our price of a stored CDR (None when the CDR, the EVSE or its tariffs are unknown)."""
     doc = stored_cdr(database, cdr_id)
+    return None if doc is None else price_cdr_doc(database, evse_uid, cdr_id, doc)
+
+
+def price_cdr_doc(
+    database: Database, evse_uid: str, cdr_id: str, doc: dict[str, Any]
+) -> pricing.PriceBreakdown | None:
+    """Our price of the CDR `doc` (None when the EVSE or its tariffs are unknown)."""
     record = find_evse(database, evse_uid)
-    if doc is None or record is None:
+    if record is None:
         return None
     try:
         return pricing.price_cdr(

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from kiosk_app.charging.events import CommandResult
 from kiosk_app.charging.ports import CommandResponse, CpoUnavailable, RemoteCdr, RemoteSession
@@ -114,6 +115,7 @@ class OcpiCpo:
                     None
                     if row.total_cost_minor is None
                     else from_minor(row.total_cost_minor, row.currency),
+                    doc=row.doc,
                 )
                 for row in rows
             ]
@@ -133,6 +135,7 @@ class OcpiCpo:
                     _total_energy(row.doc),
                     row.credit,
                     row.credit_reference_id,
+                    row.doc,
                 )
                 for row in rows
             ]
@@ -166,20 +169,21 @@ class EventBridge:
             self._unsubscribe()
             self._unsubscribe = None
 
-    def handle(self, event: events.Event) -> None:
+    def handle(self, session: Session, event: events.Event) -> None:
+        """Record `event` in the receiver's open database transaction `session`."""
         reference = reference_of(getattr(event, "authorization_reference", None))
         if not reference:
             return
         try:
-            self._feed(reference, event)
+            self._feed(session, reference, event)
         except UnknownTransaction:
             log.info("%s for unknown transaction %s ignored", type(event).__name__, reference)
         except ValueError as exc:  # a status or result the engine does not know
             log.warning("%s for %s not understood: %s", type(event).__name__, reference, exc)
 
-    def _feed(self, reference: str, event: events.Event) -> None:
+    def _feed(self, session: Session, reference: str, event: events.Event) -> None:
         if isinstance(event, events.CommandResultReceived):
-            self.service.on_command_result(reference, event.command, event.result)
+            self.service.on_command_result(reference, event.command, event.result, within=session)
         elif isinstance(event, events.SessionUpdated):
             self.service.on_session(
                 reference,
@@ -190,16 +194,18 @@ class EventBridge:
                 event.start,
                 event.end,
                 event.power_kw,
+                event.raw,
+                within=session,
             )
         elif isinstance(event, events.CdrReceived):
             total = event.total_cost_incl
-            self.service.on_cdr(
-                RemoteCdr(
-                    reference,
-                    event.cdr_id,
-                    event.total_cost_excl if total is None else total,
-                    event.total_energy,
-                    event.credit,
-                    event.credit_reference_id,
-                )
+            cdr = RemoteCdr(
+                reference,
+                event.cdr_id,
+                event.total_cost_excl if total is None else total,
+                event.total_energy,
+                event.credit,
+                event.credit_reference_id,
+                event.raw,
             )
+            self.service.on_cdr(cdr, within=session)
