@@ -8,10 +8,12 @@ thread per owned terminal performs that terminal's commands one at a time; the a
 timers, the CPO and receipts are served by the main loop so that a payment in progress never
 blocks them.
 
-Loops sleep until woken. Work committed in this process wakes the loop it is for; work
-committed elsewhere (the web tier under gunicorn, the operator's end-of-day) is found by the
-main loop, which every poll interval asks once which owned terminals have work and wakes them.
-So twenty idle kiosks cost one query per poll, not twenty.
+Loops sleep until woken. Work committed in this process wakes the loop it is for; on
+PostgreSQL, the web tier under gunicorn notifies its commits and a listener thread wakes the
+loops they are for (`notify`). Anything else committed elsewhere (the operator's end-of-day, a
+notification lost while the listener reconnects, everything on SQLite) is found by the main
+loop, which every poll interval asks once which owned terminals have work and wakes them. So
+twenty idle kiosks cost one query per poll, not twenty.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from kiosk_app.charging import closing, recovery, timers
+from kiosk_app.charging import closing, notify, recovery, timers
 from kiosk_app.charging.runner import Runner, Targets
 from kiosk_app.config import ChargingConfig
 from kiosk_app.db import Database
@@ -127,6 +129,12 @@ class Worker:
         # runs is not left waiting for the poll interval.
         self._wakes: dict[str, int] = dict.fromkeys([MAIN, *kiosks], 0)
         self._main: threading.Thread | None = None
+        # On PostgreSQL, the web tier's commits wake us at once (`notify`), not on the poll.
+        self._listener = (
+            notify.Listener(runner.database, self.wake, self._stop)
+            if notify.supported(runner.database)
+            else None
+        )
         self._last_recovery: datetime | None = None
         runner.on_intent = self.wake
 
@@ -135,10 +143,14 @@ class Worker:
     def start(self) -> None:
         self._main = threading.Thread(target=self._run, name="charging-worker", daemon=True)
         self._main.start()
+        if self._listener is not None:
+            self._listener.start()
 
     def stop(self) -> None:
         self._stop.set()
         self.wake()
+        if self._listener is not None:
+            self._listener.join(timeout=10)
         for thread in [self._main, *self.owned.values()]:
             if thread is not None:
                 thread.join(timeout=10)

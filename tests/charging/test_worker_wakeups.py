@@ -1,16 +1,20 @@
 """The worker wakes on committed work, not on its poll interval: a wake-up that arrives while a
-loop is busy is not lost, it wakes only the loop the work is for, idle terminal loops do not
-query the database, and terminal leases are renewed a few times per lease rather than in front
-of every round's work."""
+loop is busy is not lost, it wakes only the loop the work is for, work committed by the web
+tier wakes it through PostgreSQL notifications, idle terminal loops do not query the database,
+and terminal leases are renewed a few times per lease rather than in front of every round's
+work."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 
+import pytest
 import sqlalchemy as sa
 
+from kiosk_app.charging import notify
 from kiosk_app.charging.service import ChargingService
 from kiosk_app.charging.worker import MAIN, Worker
 from kiosk_app.config import ChargingConfig
@@ -82,12 +86,57 @@ def test_work_committed_by_another_process_is_found_by_the_main_loop(engine: Eng
     try:
         reference = web.select_evse("kiosk-1", "EVSE-1", "de")
         web.pay(reference)
-        deadline = time.monotonic() + 60
-        while engine.terminal.calls.count("preauthorise") == 0:
-            assert time.monotonic() < deadline, "the payment was not started"
-            time.sleep(0.02)
+        _wait_for_preauthorisation(engine)
     finally:
         worker.stop()
+
+
+def _wait_for_preauthorisation(engine: Engine) -> None:
+    deadline = time.monotonic() + 30
+    while engine.terminal.calls.count("preauthorise") == 0:
+        assert time.monotonic() < deadline, "the payment was not started"
+        time.sleep(0.02)
+
+
+if os.environ.get("KIOSK_TEST_DATABASE_URL"):
+    # Notifications exist only on PostgreSQL; on SQLite one process runs everything.
+
+    @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+    def test_the_web_tiers_commit_wakes_a_worker_in_another_process(engine: Engine) -> None:
+        """The web tier (its own runner and connections, as under gunicorn) notifies its
+        commit; the worker, whose every loop sleeps for an hour, starts the payment at once."""
+        web_runner = engine.runner_for("web")
+        web_runner.on_intent = notify.Notifier(web_runner.database)
+        web = ChargingService(web_runner, engine.config, engine.ports)
+        worker = Worker(engine.runner, ["kiosk-1"], ChargingConfig(poll_interval_ms=HOUR_MS))
+        worker.start()
+        try:
+            _wait_until_asleep_and_listening(engine, worker)
+            reference = web.select_evse("kiosk-1", "EVSE-1", "de")
+            web.pay(reference)
+            _wait_for_preauthorisation(engine)
+        finally:
+            worker.stop()
+
+    def _wait_until_asleep_and_listening(engine: Engine, worker: Worker) -> None:
+        listening = sa.text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+        )
+        deadline = time.monotonic() + 30
+        with engine.database.engine.connect() as connection:
+            while not (worker.owned and connection.execute(listening).scalar()):
+                assert time.monotonic() < deadline, "the worker did not start listening"
+                connection.rollback()
+                time.sleep(0.02)
+        time.sleep(0.5)  # the loops' start-up rounds are over: they sleep for an hour
+
+
+def test_a_notification_names_the_loops_to_wake() -> None:
+    targets = {("terminal", "kiosk-1"), ("cpo", "kiosk-2")}
+    assert notify.decode(notify.encode(targets)) == targets
+    # Something else on the channel wakes nothing; the poll still finds any work.
+    assert notify.decode("garbage;:x;terminal:") == set()
 
 
 def test_idle_terminal_loops_do_not_query_the_database(engine: Engine) -> None:

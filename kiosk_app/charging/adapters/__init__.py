@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from kiosk_app import charging, health, migrate
-from kiosk_app.charging import codec
+from kiosk_app.charging import codec, notify
 from kiosk_app.charging.adapters.catalogue import OcpiDirectory, OcpiPricing
 from kiosk_app.charging.adapters.cpo import EventBridge, OcpiCpo
 from kiosk_app.charging.adapters.receipting import ReceiptIssuer
@@ -181,7 +181,8 @@ def attach(app: Flask, ports: Ports | None = None, pty: bool = False) -> Engine:
 def attach_web(app: Flask) -> EventBridge:
     """A web process beside a separate `kiosk worker` (e.g. under gunicorn): the engine's
     service for the views and the bridge from this process's OCPI receiver; no worker, no
-    terminal connections. The bridge is subscribed on return."""
+    terminal connections. On PostgreSQL its commits notify the workers. The bridge is
+    subscribed on return."""
     ports = make_ports(
         app.config["KIOSK"],
         app.extensions["kiosk.db"],
@@ -189,6 +190,9 @@ def attach_web(app: Flask) -> EventBridge:
         Simulators("none"),
     )
     charging.init_app(app, ports)
-    bridge = EventBridge(app.extensions[charging.EXTENSION])
+    service = app.extensions[charging.EXTENSION]
+    if notify.supported(service.runner.database):
+        service.runner.on_intent = notify.Notifier(service.runner.database)
+    bridge = EventBridge(service)
     bridge.start()
     return bridge
