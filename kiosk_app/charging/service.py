@@ -321,10 +321,12 @@ class ChargingService:
         self._record(reference, lambda tx: self.runner.cdr_event(tx, cdr), within)
 
     def _record(self, reference: str, event_of: EventOf, within: Session | None) -> None:
-        if within is None:
-            self.runner.apply(reference, event_of(self.runner.load(reference)))
-        else:
+        if within is not None:
             self.runner.apply_within(within, reference, event_of)
+            return
+        with self.database.session() as session:
+            self.runner.apply_within(session, reference, event_of)
+            session.commit()
 
     # --- helpers -----------------------------------------------------------------------------
 
